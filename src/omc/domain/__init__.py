@@ -1,0 +1,1 @@
+"""Pure domain: records of the four ledgers and their rules. No I/O, no frameworks."""
