@@ -51,14 +51,6 @@ class ProtocolMetric:
             check.fail("tvl_usd", "at least one of tvl_usd, fees_24h, revenue_24h is required")
         return check.violations
 
-    def same_figures(self, other: ProtocolMetric) -> bool:
-        return (self.tvl_usd, self.fees_24h, self.revenue_24h, self.observed_at) == (
-            other.tvl_usd,
-            other.fees_24h,
-            other.revenue_24h,
-            other.observed_at,
-        )
-
 
 @dataclass(frozen=True, slots=True)
 class OnChainMetric:

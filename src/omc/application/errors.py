@@ -1,0 +1,39 @@
+"""Application errors. Adapters translate their own failures into these; the gRPC layer
+maps each to one canonical status code."""
+
+from __future__ import annotations
+
+from omc.domain.violations import FieldViolation, ValidationError
+
+__all__ = [
+    "ApplicationError",
+    "FieldViolation",
+    "InvalidArgument",
+    "StorageUnavailable",
+    "SubscriberTooSlow",
+    "ValidationError",
+]
+
+
+class ApplicationError(Exception):
+    """Base of the errors a use case may raise on purpose."""
+
+    reason: str = "APPLICATION_ERROR"
+
+
+class InvalidArgument(ValidationError):
+    """A request (not a record) is malformed: bad page token, inverted range..."""
+
+    reason = "INVALID_ARGUMENT"
+
+
+class StorageUnavailable(ApplicationError):
+    """The database cannot be reached right now; retrying later may succeed."""
+
+    reason = "STORAGE_UNAVAILABLE"
+
+
+class SubscriberTooSlow(ApplicationError):
+    """A stream subscriber fell so far behind that ticks would have been dropped."""
+
+    reason = "SUBSCRIBER_TOO_SLOW"
