@@ -13,6 +13,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Generic, Protocol, TypeVar
 
+from omc.domain.access import ApiKey
 from omc.domain.catalyst import CatalystEvent
 from omc.domain.exchange import PriceTick
 from omc.domain.glass import OnChainMetric, ProtocolMetric
@@ -129,6 +130,31 @@ class PriceTickStream(Protocol):
     ) -> AbstractAsyncContextManager[AsyncIterator[PriceTick]]:
         """Ticks for `symbols` (every symbol when empty) committed after subscribing.
         The iterator raises SubscriberTooSlow rather than silently dropping ticks."""
+        ...
+
+
+class ApiKeyRepository(Protocol):
+    async def add(self, key: ApiKey) -> None: ...
+
+    async def get_by_hash(self, secret_hash: str) -> ApiKey | None:
+        """The key with this secret hash, revoked or not."""
+        ...
+
+    async def list(self, user_id: str | None) -> list[ApiKey]:
+        """Keys of one user (every key when None), oldest first."""
+        ...
+
+    async def revoke(self, key_id: str, at: datetime) -> ApiKey | None:
+        """Marks the key revoked (idempotent: an already revoked key keeps its time).
+        None when no key has this id."""
+        ...
+
+    async def count(self) -> int: ...
+
+
+class SecretsProvider(Protocol):
+    async def get(self, name: str) -> str | None:
+        """The secret's current value, or None when it is not configured."""
         ...
 
 

@@ -1,0 +1,1 @@
+"""Secrets providers: environment variables and AWS Secrets Manager."""

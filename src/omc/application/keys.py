@@ -1,0 +1,150 @@
+"""API keys: creation (shown once), listing, revocation, and authentication of callers."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from omc.application.errors import ApplicationError, FieldViolation, ValidationError
+from omc.application.ports import ApiKeyRepository, Clock, SecretsProvider
+from omc.domain.access import (
+    KEY_PREFIX,
+    ApiKey,
+    Principal,
+    Scope,
+    key_request_violations,
+    looks_like_key,
+    parse_scopes,
+)
+
+PEPPER_SECRET = "api_key_pepper"  # noqa: S105 (the secret's name, not its value)
+# Revocation must reach every replica within 5 s; a lookup is trusted for less than that.
+AUTH_CACHE_SECONDS = 2.0
+AUTH_CACHE_MAX_ENTRIES = 10_000
+
+
+class Unauthenticated(ApplicationError):
+    reason = "UNAUTHENTICATED"
+
+
+class PermissionDenied(ApplicationError):
+    reason = "PERMISSION_DENIED"
+
+
+class KeyNotFound(ApplicationError):
+    reason = "KEY_NOT_FOUND"
+
+
+class MissingPepper(ApplicationError):
+    reason = "MISSING_PEPPER"
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedKey:
+    key: ApiKey
+    plaintext: str  # shown to the creator once, never stored
+
+
+class KeyHasher:
+    """HMAC-SHA256 with a server pepper: a leaked table alone cannot be brute-forced."""
+
+    def __init__(self, secrets_provider: SecretsProvider) -> None:
+        self._secrets = secrets_provider
+
+    async def hash(self, plaintext: str) -> str:
+        pepper = await self._secrets.get(PEPPER_SECRET)
+        if not pepper:
+            raise MissingPepper("the API key pepper secret is not configured")
+        return hmac.new(pepper.encode(), plaintext.encode(), hashlib.sha256).hexdigest()
+
+
+class ApiKeys:
+    """Operator use cases over API keys."""
+
+    def __init__(self, repository: ApiKeyRepository, hasher: KeyHasher, clock: Clock) -> None:
+        self._repository = repository
+        self._hasher = hasher
+        self._clock = clock
+
+    async def create(self, user_id: str, scopes: list[str], name: str = "") -> CreatedKey:
+        parsed, violations = parse_scopes(scopes)
+        violations = key_request_violations(user_id.strip(), name) + violations
+        if violations:
+            raise ValidationError(violations)
+        plaintext = KEY_PREFIX + secrets.token_urlsafe(32)
+        key = ApiKey(
+            key_id=uuid.uuid4().hex,
+            user_id=user_id.strip(),
+            name=name.strip(),
+            scopes=parsed,
+            secret_hash=await self._hasher.hash(plaintext),
+            created_at=self._clock.now(),
+        )
+        await self._repository.add(key)
+        return CreatedKey(key, plaintext)
+
+    async def list(self, user_id: str | None = None) -> list[ApiKey]:
+        return await self._repository.list(user_id)
+
+    async def revoke(self, key_id: str) -> ApiKey:
+        if not key_id.strip():
+            raise ValidationError([FieldViolation("key_id", "must not be empty")])
+        revoked = await self._repository.revoke(key_id.strip(), self._clock.now())
+        if revoked is None:
+            raise KeyNotFound(f"no API key with id {key_id!r}")
+        return revoked
+
+    async def ensure_bootstrap_admin(self) -> CreatedKey | None:
+        """The first start on an empty key table creates an admin key; later starts don't."""
+        if await self._repository.count() > 0:
+            return None
+        return await self.create("admin", [Scope.ADMIN.value], name="bootstrap admin")
+
+
+class Authenticator:
+    """Turns a presented key into a Principal, with a short cache so every RPC does not
+    hit the database, yet a revocation is honoured within AUTH_CACHE_SECONDS."""
+
+    def __init__(
+        self,
+        repository: ApiKeyRepository,
+        hasher: KeyHasher,
+        *,
+        cache_seconds: float = AUTH_CACHE_SECONDS,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._repository = repository
+        self._hasher = hasher
+        self._cache_seconds = cache_seconds
+        self._monotonic = monotonic
+        self._cache: dict[str, tuple[float, Principal | None]] = {}
+
+    async def authenticate(self, presented: str | None) -> Principal:
+        if not presented:
+            raise Unauthenticated("missing API key: send 'authorization: Bearer <key>'")
+        if not looks_like_key(presented):
+            raise Unauthenticated("invalid API key")
+        digest = await self._hasher.hash(presented)
+        now = self._monotonic()
+        cached = self._cache.get(digest)
+        if cached is not None and now - cached[0] < self._cache_seconds:
+            principal = cached[1]
+        else:
+            key = await self._repository.get_by_hash(digest)
+            principal = key.principal() if key is not None and key.active else None
+            if len(self._cache) >= AUTH_CACHE_MAX_ENTRIES:
+                self._cache.clear()
+            self._cache[digest] = (now, principal)
+        if principal is None:
+            raise Unauthenticated("invalid API key")
+        return principal
+
+    @staticmethod
+    def require(principal: Principal, scope: Scope) -> None:
+        if not principal.may(scope):
+            raise PermissionDenied(f"this API key lacks the '{scope.value}' scope")
