@@ -1,0 +1,1 @@
+"""Composition root: the only package that knows both the application and the adapters."""
