@@ -1,0 +1,379 @@
+"""The lot engine: positions and realized PnL by FIFO, LIFO or weighted average cost.
+
+Exactness. Validated fills have at most 18 decimal places, so the engine works in
+scaled integers: base quantities in units of 10^-18 and quote amounts in units
+of 10^-36, where `quantity x price` (and `fee x rate`) is exact. The only
+division is the cost of PART of a lot (or of an average-cost pool); it is taken
+from the cumulative share consumed, `floor(cost0 x consumed / qty0)`, so that
+how a quantity is split across fills never changes the result and the residue
+(below 10^-36) stays in the lot until the lot closes. Bookkeeping is
+conservative: the cost removed from a lot is exactly what the lot loses, so
+
+    sum(realized) + sum(remaining cost) == sum(buy costs) - sum(net sell proceeds)
+
+holds exactly, and a flat book has the same total under every method.
+
+Speed. The hot loop sees only tuples of ints and per-book deques of
+`[qty, cost, qty0, cost0]` lists (average cost: one such list per book); no
+objects per lot, no Decimal. Fills are replayed in (executed_at, fill_id) order,
+so any ingest order gives the same books.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Context, Decimal, Inexact, InvalidOperation, Overflow
+from enum import StrEnum
+
+from omc.domain.trading.fills import FeeKind, Fill, Side
+
+QTY_EXP = 18
+AMOUNT_EXP = 36
+# Traps turn any rounding into an error instead of a silent loss of exactness.
+_EXACT = Context(prec=120, traps=[Inexact, InvalidOperation, Overflow])
+
+
+class CostMethod(StrEnum):
+    FIFO = "fifo"
+    LIFO = "lifo"
+    AVERAGE = "average"
+
+
+class OversellError(Exception):
+    """A sell larger than the position held at that moment (spot only, no shorts)."""
+
+    def __init__(
+        self,
+        fill_id: str,
+        symbol: str,
+        quote: str,
+        requested: Decimal,
+        available: Decimal,
+        executed_at: datetime,
+    ) -> None:
+        self.fill_id = fill_id
+        self.symbol = symbol
+        self.quote = quote
+        self.requested = requested
+        self.available = available
+        self.executed_at = executed_at
+        super().__init__(
+            f"fill {fill_id!r} sells {requested} {symbol} (fee in {symbol} included) "
+            f"but only {available} {symbol} was held in {symbol}/{quote} "
+            f"at {executed_at.isoformat()}"
+        )
+
+
+def to_decimal(scaled: int, exp: int) -> Decimal:
+    """An engine integer back to a Decimal, exactly, without trailing zeros."""
+    value = Decimal(scaled).scaleb(-exp, _EXACT)
+    if value == value.to_integral_value():
+        return value.quantize(Decimal(1), context=_EXACT)
+    return value.normalize(_EXACT)
+
+
+def _scaled(value: Decimal, exp: int) -> int:
+    # to_integral_exact traps if the value has more decimals than the scale holds.
+    return int(value.scaleb(exp, _EXACT).to_integral_exact(_EXACT))
+
+
+# One row per fill: (book index, is_buy, base units moved, quote amount), where
+# the amount is the cost of a buy (fees in) or the net proceeds of a sell (fees out).
+Row = tuple[int, bool, int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedFills:
+    """Fills in event order, converted once to the engine's scaled integers."""
+
+    fills: tuple[Fill, ...]
+    book_keys: tuple[tuple[str, str], ...]
+    rows: list[Row]
+    fees: list[int]  # fee in quote, 10^-36
+    volumes: list[int]  # quantity x price, 10^-36
+
+
+def event_order(fills: Iterable[Fill]) -> list[Fill]:
+    return sorted(fills, key=lambda fill: (fill.executed_at, fill.fill_id))
+
+
+def prepare(fills: Iterable[Fill]) -> PreparedFills:
+    """Sort into event order and convert; fills must be normalized and valid."""
+    ordered = event_order(fills)
+    books: dict[tuple[str, str], int] = {}
+    rows: list[Row] = []
+    fees: list[int] = []
+    volumes: list[int] = []
+    scale_q = Decimal(10) ** QTY_EXP
+    scale_a = Decimal(10) ** AMOUNT_EXP
+    quote_kind, base_kind = FeeKind.QUOTE, FeeKind.BASE
+    buy_side = Side.BUY
+    for fill in ordered:
+        key = (fill.symbol, fill.quote)
+        book = books.get(key)
+        if book is None:
+            book = books[key] = len(books)
+        qty = int(_EXACT.multiply(fill.quantity, scale_q))
+        price = int(_EXACT.multiply(fill.price, scale_q))
+        base_fee = 0
+        fee = fill.fee
+        if not fee:
+            fee_amount = 0
+        else:
+            kind = fill.fee_kind
+            if kind is quote_kind:
+                fee_amount = int(_EXACT.multiply(fee, scale_a))
+            elif kind is base_kind:
+                base_fee = int(_EXACT.multiply(fee, scale_q))
+                fee_amount = base_fee * price
+            else:
+                fee_amount = int(_EXACT.multiply(fill.fee_in_quote, scale_a))
+        if fill.side is buy_side:
+            moved = qty - base_fee
+            rows.append((book, True, moved, moved * price + fee_amount))
+        else:
+            moved = qty + base_fee
+            rows.append((book, False, moved, moved * price - fee_amount))
+        fees.append(fee_amount)
+        volumes.append(qty * price)
+    return PreparedFills(tuple(ordered), tuple(books), rows, fees, volumes)
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """An open (or flat) holding of `symbol` priced in `quote`.
+
+    Without a mark, `mark`, `market_value` and `unrealized` are None: unknown,
+    never zero.
+    """
+
+    symbol: str
+    quote: str
+    quantity: Decimal
+    cost_basis: Decimal
+    mark: Decimal | None = None
+
+    @property
+    def average_cost(self) -> Decimal | None:
+        if not self.quantity:
+            return None
+        return self.cost_basis / self.quantity
+
+    @property
+    def market_value(self) -> Decimal | None:
+        if self.mark is None:
+            return None
+        return _EXACT.multiply(self.quantity, self.mark)
+
+    @property
+    def unrealized(self) -> Decimal | None:
+        value = self.market_value
+        if value is None:
+            return None
+        return _EXACT.subtract(value, self.cost_basis)
+
+    def marked(self, mark: Decimal | None) -> Position:
+        return Position(self.symbol, self.quote, self.quantity, self.cost_basis, mark)
+
+
+@dataclass(frozen=True, slots=True)
+class Close:
+    """A closing (sell) fill and the lots it matched."""
+
+    fill: Fill
+    quantity: Decimal  # base units taken out of the position, base fee included
+    proceeds: Decimal  # net of fees
+    cost_basis: Decimal
+    realized: Decimal
+
+
+class LotEngine:
+    """Replays prepared fills; can stop at any index to look at the books then."""
+
+    __slots__ = ("_lots", "done", "method", "prepared", "realized")
+
+    def __init__(self, prepared: PreparedFills, method: CostMethod = CostMethod.FIFO) -> None:
+        self.prepared = prepared
+        self.method = method
+        self.done = 0
+        # Realized PnL of each closing fill (10^-36 quote), None for buys.
+        self.realized: list[int | None] = []
+        self._lots: list[deque[list[int]]] = [deque() for _ in prepared.book_keys]
+        if method is CostMethod.AVERAGE:
+            for lots in self._lots:
+                lots.append([0, 0, 0, 0])
+
+    def advance(self, until: int | None = None) -> None:
+        """Replay fills up to index `until` (exclusive; all by default)."""
+        stop = len(self.prepared.rows) if until is None else until
+        if stop <= self.done:
+            return
+        rows = self.prepared.rows[self.done : stop]
+        if self.method is CostMethod.AVERAGE:
+            failed = _replay_average(rows, self._lots, self.realized)
+        else:
+            failed = _replay_lots(rows, self._lots, self.realized, self.method is CostMethod.FIFO)
+        if failed is not None:
+            index, available = failed
+            raise self._oversell(self.done + index, available)
+        self.done = stop
+
+    def _oversell(self, index: int, available: int) -> OversellError:
+        fill = self.prepared.fills[index]
+        return OversellError(
+            fill.fill_id,
+            fill.symbol,
+            fill.quote,
+            to_decimal(self.prepared.rows[index][2], QTY_EXP),
+            to_decimal(available, QTY_EXP),
+            fill.executed_at,
+        )
+
+    def position_totals(self) -> list[tuple[int, int]]:
+        """(quantity 10^-18, remaining cost 10^-36) per book, in book order."""
+        return [
+            (sum(lot[0] for lot in lots), sum(lot[1] for lot in lots)) for lots in self._lots
+        ]
+
+    def positions(self) -> list[Position]:
+        keys = self.prepared.book_keys
+        return [
+            Position(keys[i][0], keys[i][1], to_decimal(q, QTY_EXP), to_decimal(c, AMOUNT_EXP))
+            for i, (q, c) in enumerate(self.position_totals())
+        ]
+
+
+def _replay_lots(
+    rows: Sequence[Row],
+    books: list[deque[list[int]]],
+    realized: list[int | None],
+    fifo: bool,
+) -> tuple[int, int] | None:
+    """FIFO or LIFO. Returns (row index, quantity held) of an oversell, else None."""
+    out = realized.append
+    for index, (book, buy, moved, amount) in enumerate(rows):
+        lots = books[book]
+        if buy:
+            lots.append([moved, amount, moved, amount])
+            out(None)
+            continue
+        remaining = moved
+        cost = 0
+        while remaining:
+            if not lots:
+                return index, moved - remaining
+            lot = lots[0] if fifo else lots[-1]
+            held = lot[0]
+            if held <= remaining:
+                remaining -= held
+                cost += lot[1]
+                if fifo:
+                    lots.popleft()
+                else:
+                    lots.pop()
+            else:
+                held -= remaining
+                lot[0] = held
+                qty0 = lot[2]
+                cost0 = lot[3]
+                left = cost0 - cost0 * (qty0 - held) // qty0
+                cost += lot[1] - left
+                lot[1] = left
+                remaining = 0
+        out(amount - cost)
+    return None
+
+
+def _replay_average(
+    rows: Sequence[Row],
+    books: list[deque[list[int]]],
+    realized: list[int | None],
+) -> tuple[int, int] | None:
+    """Weighted average cost: one pool per book, [qty, cost, qty0, cost0].
+
+    qty0/cost0 are the pool when its average last changed (at a buy); sells
+    between two buys take `floor(cost0 x sold_since / qty0)` cumulatively.
+    """
+    out = realized.append
+    for index, (book, buy, moved, amount) in enumerate(rows):
+        pool = books[book][0]
+        if buy:
+            qty = pool[0] + moved
+            cost = pool[1] + amount
+            pool[0] = pool[2] = qty
+            pool[1] = pool[3] = cost
+            out(None)
+            continue
+        held = pool[0]
+        if moved > held:
+            return index, held
+        held -= moved
+        qty0 = pool[2]
+        cost0 = pool[3]
+        left = cost0 - cost0 * (qty0 - held) // qty0
+        out(amount - (pool[1] - left))
+        pool[0] = held
+        pool[1] = left
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Books:
+    """The books of one owner after replaying fills by one method."""
+
+    method: CostMethod
+    positions: tuple[Position, ...]
+    closes: tuple[Close, ...]
+    fees_paid: Decimal
+    volume: Decimal
+
+    @property
+    def realized(self) -> Decimal:
+        return sum((close.realized for close in self.closes), Decimal(0))
+
+    def position(self, symbol: str, quote: str) -> Position | None:
+        for position in self.positions:
+            if (position.symbol, position.quote) == (symbol, quote):
+                return position
+        return None
+
+
+def closes_of(engine: LotEngine, start: int = 0, stop: int | None = None) -> list[Close]:
+    prepared = engine.prepared
+    end = engine.done if stop is None else min(stop, engine.done)
+    closes = []
+    for index in range(start, end):
+        value = engine.realized[index]
+        if value is None:
+            continue
+        _book, _buy, moved, amount = prepared.rows[index]
+        closes.append(
+            Close(
+                prepared.fills[index],
+                to_decimal(moved, QTY_EXP),
+                to_decimal(amount, AMOUNT_EXP),
+                to_decimal(amount - value, AMOUNT_EXP),
+                to_decimal(value, AMOUNT_EXP),
+            )
+        )
+    return closes
+
+
+def build_books(fills: Iterable[Fill], method: CostMethod = CostMethod.FIFO) -> Books:
+    """Replay normalized, valid fills of ONE owner; raises OversellError."""
+    prepared = prepare(fills)
+    owners = {fill.owner for fill in prepared.fills}
+    if len(owners) > 1:
+        raise ValueError(f"books are per owner; got fills of {len(owners)} owners")
+    engine = LotEngine(prepared, method)
+    engine.advance()
+    return Books(
+        method,
+        tuple(engine.positions()),
+        tuple(closes_of(engine)),
+        to_decimal(sum(prepared.fees), AMOUNT_EXP),
+        to_decimal(sum(prepared.volumes), AMOUNT_EXP),
+    )
