@@ -1,0 +1,1 @@
+"""Test helpers shared by the suites (real classes, no mocks)."""
