@@ -25,8 +25,9 @@ from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Context, Decimal, Inexact, InvalidOperation, Overflow
+from decimal import Context, Decimal, Inexact, InvalidOperation, Overflow, localcontext
 from enum import StrEnum
+from operator import attrgetter
 
 from omc.domain.trading.fills import FeeKind, Fill, Side
 
@@ -97,11 +98,24 @@ class PreparedFills:
 
 
 def event_order(fills: Iterable[Fill]) -> list[Fill]:
-    return sorted(fills, key=lambda fill: (fill.executed_at, fill.fill_id))
+    """By executed_at, then fill_id.
+
+    Two stable sorts on single keys: about twice as fast as one sort on a
+    (datetime, str) tuple, whose comparisons test each datetime twice.
+    """
+    ordered = sorted(fills, key=attrgetter("fill_id"))
+    ordered.sort(key=attrgetter("executed_at"))
+    return ordered
 
 
 def prepare(fills: Iterable[Fill]) -> PreparedFills:
-    """Sort into event order and convert; fills must be normalized and valid."""
+    """Sort into event order and convert; fills must be normalized and valid.
+
+    Valid fills have at most 18 decimal places, so every product below is an
+    integer; the context traps rather than round if that promise is broken
+    for a product, and `int()` of a scaled quantity would drop digits only for
+    an invalid fill.
+    """
     ordered = event_order(fills)
     books: dict[tuple[str, str], int] = {}
     rows: list[Row] = []
@@ -109,36 +123,39 @@ def prepare(fills: Iterable[Fill]) -> PreparedFills:
     volumes: list[int] = []
     scale_q = Decimal(10) ** QTY_EXP
     scale_a = Decimal(10) ** AMOUNT_EXP
-    quote_kind, base_kind = FeeKind.QUOTE, FeeKind.BASE
     buy_side = Side.BUY
-    for fill in ordered:
-        key = (fill.symbol, fill.quote)
-        book = books.get(key)
-        if book is None:
-            book = books[key] = len(books)
-        qty = int(_EXACT.multiply(fill.quantity, scale_q))
-        price = int(_EXACT.multiply(fill.price, scale_q))
-        base_fee = 0
-        fee = fill.fee
-        if not fee:
-            fee_amount = 0
-        else:
-            kind = fill.fee_kind
-            if kind is quote_kind:
-                fee_amount = int(_EXACT.multiply(fee, scale_a))
-            elif kind is base_kind:
-                base_fee = int(_EXACT.multiply(fee, scale_q))
-                fee_amount = base_fee * price
+    book_of = books.get
+    add_row, add_fee, add_volume = rows.append, fees.append, volumes.append
+    with localcontext(_EXACT):
+        for fill in ordered:
+            symbol = fill.symbol
+            quote = fill.quote
+            book = book_of((symbol, quote))
+            if book is None:
+                book = books[(symbol, quote)] = len(books)
+            qty = int(fill.quantity * scale_q)
+            price = int(fill.price * scale_q)
+            base_fee = 0
+            fee = fill.fee
+            if not fee:
+                fee_amount = 0
             else:
-                fee_amount = int(_EXACT.multiply(fill.fee_in_quote, scale_a))
-        if fill.side is buy_side:
-            moved = qty - base_fee
-            rows.append((book, True, moved, moved * price + fee_amount))
-        else:
-            moved = qty + base_fee
-            rows.append((book, False, moved, moved * price - fee_amount))
-        fees.append(fee_amount)
-        volumes.append(qty * price)
+                currency = fill.fee_currency or quote
+                if currency == quote:
+                    fee_amount = int(fee * scale_a)
+                elif currency == symbol:
+                    base_fee = int(fee * scale_q)
+                    fee_amount = base_fee * price
+                else:
+                    fee_amount = int(fill.fee_in_quote * scale_a)
+            if fill.side is buy_side:
+                moved = qty - base_fee
+                add_row((book, True, moved, moved * price + fee_amount))
+            else:
+                moved = qty + base_fee
+                add_row((book, False, moved, moved * price - fee_amount))
+            add_fee(fee_amount)
+            add_volume(qty * price)
     return PreparedFills(tuple(ordered), tuple(books), rows, fees, volumes)
 
 
@@ -212,10 +229,7 @@ class LotEngine:
         if stop <= self.done:
             return
         rows = self.prepared.rows[self.done : stop]
-        if self.method is CostMethod.AVERAGE:
-            failed = _replay_average(rows, self._lots, self.realized)
-        else:
-            failed = _replay_lots(rows, self._lots, self.realized, self.method is CostMethod.FIFO)
+        failed = _REPLAY[self.method](rows, self._lots, self.realized)
         if failed is not None:
             index, available = failed
             raise self._oversell(self.done + index, available)
@@ -246,15 +260,19 @@ class LotEngine:
         ]
 
 
-def _replay_lots(
+def _replay_fifo(
     rows: Sequence[Row],
     books: list[deque[list[int]]],
     realized: list[int | None],
-    fifo: bool,
 ) -> tuple[int, int] | None:
-    """FIFO or LIFO. Returns (row index, quantity held) of an oversell, else None."""
+    """Returns (row index, quantity held) of an oversell, else None.
+
+    FIFO and LIFO are two copies of one loop on purpose: a flag tested inside
+    the loop costs about a tenth of the throughput.
+    """
     out = realized.append
-    for index, (book, buy, moved, amount) in enumerate(rows):
+    first = len(realized)
+    for book, buy, moved, amount in rows:
         lots = books[book]
         if buy:
             lots.append([moved, amount, moved, amount])
@@ -264,16 +282,50 @@ def _replay_lots(
         cost = 0
         while remaining:
             if not lots:
-                return index, moved - remaining
-            lot = lots[0] if fifo else lots[-1]
+                return len(realized) - first, moved - remaining
+            lot = lots[0]
             held = lot[0]
             if held <= remaining:
                 remaining -= held
                 cost += lot[1]
-                if fifo:
-                    lots.popleft()
-                else:
-                    lots.pop()
+                lots.popleft()
+            else:
+                held -= remaining
+                lot[0] = held
+                qty0 = lot[2]
+                cost0 = lot[3]
+                left = cost0 - cost0 * (qty0 - held) // qty0
+                cost += lot[1] - left
+                lot[1] = left
+                remaining = 0
+        out(amount - cost)
+    return None
+
+
+def _replay_lifo(
+    rows: Sequence[Row],
+    books: list[deque[list[int]]],
+    realized: list[int | None],
+) -> tuple[int, int] | None:
+    out = realized.append
+    first = len(realized)
+    for book, buy, moved, amount in rows:
+        lots = books[book]
+        if buy:
+            lots.append([moved, amount, moved, amount])
+            out(None)
+            continue
+        remaining = moved
+        cost = 0
+        while remaining:
+            if not lots:
+                return len(realized) - first, moved - remaining
+            lot = lots[-1]
+            held = lot[0]
+            if held <= remaining:
+                remaining -= held
+                cost += lot[1]
+                lots.pop()
             else:
                 held -= remaining
                 lot[0] = held
@@ -298,7 +350,8 @@ def _replay_average(
     between two buys take `floor(cost0 x sold_since / qty0)` cumulatively.
     """
     out = realized.append
-    for index, (book, buy, moved, amount) in enumerate(rows):
+    first = len(realized)
+    for book, buy, moved, amount in rows:
         pool = books[book][0]
         if buy:
             qty = pool[0] + moved
@@ -309,7 +362,7 @@ def _replay_average(
             continue
         held = pool[0]
         if moved > held:
-            return index, held
+            return len(realized) - first, held
         held -= moved
         qty0 = pool[2]
         cost0 = pool[3]
@@ -318,6 +371,13 @@ def _replay_average(
         pool[0] = held
         pool[1] = left
     return None
+
+
+_REPLAY = {
+    CostMethod.FIFO: _replay_fifo,
+    CostMethod.LIFO: _replay_lifo,
+    CostMethod.AVERAGE: _replay_average,
+}
 
 
 @dataclass(frozen=True, slots=True)
