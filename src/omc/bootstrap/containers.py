@@ -1,0 +1,156 @@
+"""Dependency-injector containers, grouped by role.
+
+Nothing here connects, listens or starts anything when imported: engines and listeners
+are async Resources, initialised on first use and closed by `shutdown_resources()`.
+Tests override any provider (e.g. `container.core.clock.override(...)`).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, TypeVar
+
+from dependency_injector import containers, providers
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from omc.adapters.grpc.server import GrpcServer
+from omc.adapters.memory.clock import SystemClock
+from omc.adapters.memory.repositories import memory_repositories
+from omc.adapters.postgres.engine import create_engine
+from omc.adapters.postgres.listener import PostgresPriceTickListener
+from omc.adapters.postgres.repositories import postgres_repositories
+from omc.application.fanout import PriceTickFanout
+from omc.application.ledger import LedgerUseCases
+from omc.bootstrap.settings import Settings
+
+T = TypeVar("T")
+
+
+async def open_engine(url: str, pool_size: int) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(url, pool_size=pool_size)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+async def run_listener(
+    url: str, fanout: PriceTickFanout
+) -> AsyncIterator[PostgresPriceTickListener]:
+    listener = PostgresPriceTickListener(url, fanout)
+    await listener.start()
+    try:
+        yield listener
+    finally:
+        await listener.stop()
+
+
+def database_probes(engine: AsyncEngine) -> tuple[Callable[[], Awaitable[bool]], ...]:
+    """Readiness: health says NOT_SERVING while the database cannot answer a query, so
+    a load balancer sends no traffic to a replica that could only fail it."""
+
+    async def database_answers() -> bool:
+        async with engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+        return True
+
+    return (database_answers,)
+
+
+def listening_stream(
+    fanout: PriceTickFanout, listener: PostgresPriceTickListener
+) -> PriceTickFanout:
+    """The fanout, once the listener that feeds it from LISTEN/NOTIFY is running: with
+    Postgres, ticks committed by any replica reach subscribers only through it."""
+    del listener  # required only so the Resource is started before the stream is used
+    return fanout
+
+
+class Core(containers.DeclarativeContainer):
+    settings = providers.Dependency(instance_of=Settings)
+    clock = providers.Singleton(SystemClock)
+    fanout = providers.Singleton(PriceTickFanout)
+
+
+class Storage(containers.DeclarativeContainer):
+    core = providers.DependenciesContainer()
+    # A libpq `postgresql://` URL, resolved by the caller: the configured one or the
+    # embedded server's. Unused (and may stay unset) with memory storage.
+    database_url = providers.Dependency(instance_of=str)
+
+    engine = providers.Resource(
+        open_engine, url=database_url, pool_size=core.settings.provided.db_pool_size
+    )
+    listener = providers.Resource(run_listener, url=database_url, fanout=core.fanout)
+
+    repositories = providers.Selector(
+        core.settings.provided.storage,
+        memory=providers.Singleton(memory_repositories, fanout=core.fanout),
+        postgres=providers.Singleton(postgres_repositories, engine=engine),
+    )
+    stream = providers.Selector(
+        core.settings.provided.storage,
+        memory=core.fanout,
+        postgres=providers.Singleton(listening_stream, fanout=core.fanout, listener=listener),
+    )
+    readiness_probes = providers.Selector(
+        core.settings.provided.storage,
+        memory=providers.Object(()),
+        postgres=providers.Singleton(database_probes, engine=engine),
+    )
+
+
+class Application(containers.DeclarativeContainer):
+    core = providers.DependenciesContainer()
+    storage = providers.DependenciesContainer()
+
+    use_cases = providers.Singleton(
+        LedgerUseCases.build,
+        repositories=storage.repositories,
+        stream=storage.stream,
+        clock=core.clock,
+        max_batch=core.settings.provided.max_batch,
+        max_page_size=core.settings.provided.max_page_size,
+    )
+
+
+class Api(containers.DeclarativeContainer):
+    core = providers.DependenciesContainer()
+    storage = providers.DependenciesContainer()
+    application = providers.DependenciesContainer()
+
+    server = providers.Factory(
+        GrpcServer,
+        use_cases=application.use_cases,
+        readiness_probes=storage.readiness_probes,
+        max_receive_message_bytes=core.settings.provided.max_message_bytes,
+        max_send_message_bytes=core.settings.provided.max_message_bytes,
+    )
+
+
+class OmcContainer(containers.DeclarativeContainer):
+    settings = providers.Dependency(instance_of=Settings)
+    database_url = providers.Dependency(instance_of=str)
+
+    core = providers.Container(Core, settings=settings)
+    storage = providers.Container(Storage, core=core, database_url=database_url)
+    application = providers.Container(Application, core=core, storage=storage)
+    api = providers.Container(Api, core=core, storage=storage, application=application)
+
+
+def build_container(settings: Settings, database_url: str | None = None) -> OmcContainer:
+    container = OmcContainer(settings=providers.Object(settings))
+    if database_url is not None:
+        container.database_url.override(providers.Object(database_url))
+    return container
+
+
+async def resolve(provider: providers.Provider[T]) -> T:
+    """A provider's value whether or not an async Resource sits in its dependencies
+    (with memory storage none does, and dependency-injector then returns it directly)."""
+    value: Any = provider()
+    if inspect.isawaitable(value):
+        value = await value
+    return value  # type: ignore[no-any-return]

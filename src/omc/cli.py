@@ -1,0 +1,234 @@
+"""The `omc` command: serve the API, migrate the schema, load demo data, check health."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+import structlog
+from pydantic import ValidationError
+
+from omc import __version__
+from omc.adapters.postgres import migrate
+from omc.adapters.postgres.embedded import EmbeddedPostgres
+from omc.application.demo import load_demo_data
+from omc.bootstrap.containers import build_container, resolve
+from omc.bootstrap.logging import configure_logging
+from omc.bootstrap.settings import Settings, StorageKind
+
+log = structlog.get_logger("omc.cli")
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+
+
+@asynccontextmanager
+async def database(settings: Settings) -> AsyncIterator[str | None]:
+    """The database every command uses: OMC_DATABASE_URL when set, else an embedded
+    Postgres in OMC_HOME/pgdata that lives exactly as long as the command."""
+    if settings.storage is StorageKind.MEMORY:
+        yield None
+        return
+    if settings.database_url is not None:
+        yield settings.database_url.get_secret_value()
+        return
+    # EmbeddedPostgres keeps its cluster in <data_dir>/pgdata, i.e. OMC_HOME/pgdata.
+    embedded = EmbeddedPostgres(settings.home)
+    log.info("embedded_postgres_starting", data_dir=str(embedded.pgdata))
+    url = await asyncio.to_thread(embedded.start)
+    log.info("embedded_postgres_started", data_dir=str(embedded.pgdata))
+    try:
+        yield url
+    finally:
+        # Shielded: a second Ctrl-C must not leave a postmaster running in OMC_HOME.
+        await asyncio.shield(asyncio.to_thread(embedded.stop))
+        log.info("embedded_postgres_stopped", data_dir=str(embedded.pgdata))
+
+
+async def migrated(url: str | None, revision: str = "head") -> None:
+    if url is None:
+        return
+    # Alembic is synchronous; a thread keeps the event loop (and signals) responsive.
+    await asyncio.to_thread(migrate.upgrade, url, revision)
+    log.info("migrations_applied", revision=revision)
+
+
+def _cancel_on_sigterm() -> None:
+    """Until the server takes over signal handling, SIGTERM cancels the command like
+    Ctrl-C does, so startup is unwound and an embedded Postgres is stopped."""
+    task = asyncio.current_task()
+    if task is None:
+        return
+    # Not the main thread, or a platform without loop signal handlers: keep the default.
+    with contextlib.suppress(NotImplementedError, RuntimeError):
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+
+
+async def _until_stop_signal() -> None:
+    """Returns on the first SIGTERM or SIGINT; a second one while stopping is ignored
+    so the drain and the embedded Postgres shutdown are not cut short."""
+    # Not omc.adapters.grpc.server.serve_until_signal: it cancels a waiter on grpc's
+    # wait_for_termination(), which cancels grpc's own shutdown future, so the graceful
+    # stop that follows raises CancelledError instead of draining.
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    log.info("stop_requested")
+
+
+async def serve(settings: Settings) -> int:
+    _cancel_on_sigterm()
+    async with database(settings) as url:
+        await migrated(url)
+        container = build_container(settings, url)
+        try:
+            await resolve(container.application.use_cases)
+            server = await resolve(container.api.server)
+            port = await server.start(settings.grpc_address)
+            host = settings.grpc_address.rpartition(":")[0]
+            log.info(
+                "serving",
+                address=f"{host}:{port}",
+                port=port,
+                storage=str(settings.storage),
+                version=__version__,
+            )
+            await _until_stop_signal()
+            # Health turns NOT_SERVING, watch streams end, in-flight RPCs drain.
+            await server.stop(settings.shutdown_grace_seconds)
+        finally:
+            await _shutdown(container)
+    log.info("stopped")
+    return EXIT_OK
+
+
+async def _shutdown(container: Any) -> None:
+    result = container.shutdown_resources()
+    if asyncio.iscoroutine(result) or isinstance(result, asyncio.Future):
+        await result
+
+
+async def run_migrations(settings: Settings, revision: str) -> int:
+    if settings.storage is StorageKind.MEMORY:
+        print("omc: nothing to migrate with OMC_STORAGE=memory", file=sys.stderr)
+        return EXIT_USAGE
+    async with database(settings) as url:
+        await migrated(url, revision)
+        assert url is not None
+        print(f"database schema at revision {await asyncio.to_thread(migrate.current, url)}")
+    return EXIT_OK
+
+
+async def demo_data(settings: Settings) -> int:
+    async with database(settings) as url:
+        await migrated(url)
+        container = build_container(settings, url)
+        try:
+            use_cases = await resolve(container.application.use_cases)
+            results = await load_demo_data(use_cases)
+        finally:
+            await _shutdown(container)
+    width = max(len(name) for name in results)
+    print(f"{'record type':<{width}}  {'inserted':>8}  {'updated':>8}  {'duplicate':>9}")
+    for name, result in results.items():
+        print(f"{name:<{width}}  {result.inserted:>8}  {result.updated:>8}  {result.duplicate:>9}")
+    return EXIT_OK
+
+
+def health(address: str, service: str, timeout: float) -> int:
+    # Imported here: only this client command needs them, and they are cheap to skip.
+    import grpc
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    host, _, port = address.rpartition(":")
+    # A server bound to every interface is reached, from the same host, on loopback.
+    if host in {"0.0.0.0", "[::]", ""}:  # noqa: S104 (we connect, we do not bind)
+        host = "127.0.0.1"
+    target = f"{host}:{port}"
+    try:
+        with grpc.insecure_channel(target) as channel:
+            response = health_pb2_grpc.HealthStub(channel).Check(
+                health_pb2.HealthCheckRequest(service=service), timeout=timeout
+            )
+    except grpc.RpcError as error:
+        code = error.code() if isinstance(error, grpc.Call) else None
+        print(f"{target}: {code.name if code else 'UNKNOWN'} {error}", file=sys.stderr)
+        return EXIT_FAILURE
+    status = health_pb2.HealthCheckResponse.ServingStatus.Name(response.status)
+    print(f"{target}: {status}")
+    return EXIT_OK if response.status == health_pb2.HealthCheckResponse.SERVING else EXIT_FAILURE
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="omc",
+        description="Oh My Coins: crypto market intelligence ledgers over gRPC. "
+        "Configured through OMC_* environment variables (see README).",
+    )
+    parser.add_argument("--version", action="version", version=f"omc {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    serve_cmd = commands.add_parser("serve", help="run the gRPC server until SIGTERM/SIGINT")
+    serve_cmd.add_argument("--address", help="host:port to listen on (OMC_GRPC_ADDRESS)")
+    serve_cmd.add_argument(
+        "--storage", choices=[kind.value for kind in StorageKind], help="(OMC_STORAGE)"
+    )
+
+    migrate_cmd = commands.add_parser("migrate", help="upgrade the database schema")
+    migrate_cmd.add_argument("--revision", default="head", help="target revision (head)")
+
+    commands.add_parser("demo-data", help="load the deterministic demo data set (idempotent)")
+
+    health_cmd = commands.add_parser("health", help="gRPC health check; exit 0 when SERVING")
+    health_cmd.add_argument("--address", help="host:port of the server (OMC_GRPC_ADDRESS)")
+    health_cmd.add_argument("--service", default="", help="service name ('' = overall)")
+    health_cmd.add_argument("--timeout", type=float, default=5.0, help="seconds (5)")
+    return parser
+
+
+def _with_overrides(settings: Settings, args: argparse.Namespace) -> Settings:
+    overrides: dict[str, Any] = {}
+    if getattr(args, "address", None):
+        overrides["grpc_address"] = args.address
+    if getattr(args, "storage", None):
+        overrides["storage"] = args.storage
+    # Re-validated, so a flag is held to the same rules as its environment variable.
+    return Settings.model_validate({**settings.model_dump(), **overrides})
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        settings = _with_overrides(Settings(), args)
+    except ValidationError as error:
+        print(f"omc: invalid configuration: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    configure_logging(settings.log_level, settings.log_format)
+
+    if args.command == "health":
+        return health(settings.grpc_address, args.service, args.timeout)
+    commands: dict[str, Callable[[], Any]] = {
+        "serve": lambda: serve(settings),
+        "migrate": lambda: run_migrations(settings, args.revision),
+        "demo-data": lambda: demo_data(settings),
+    }
+    try:
+        return int(asyncio.run(commands[args.command]()))
+    # Interrupted before the server was up; cleanup has already run.
+    except KeyboardInterrupt:
+        return 128 + signal.SIGINT
+    except asyncio.CancelledError:
+        return 128 + signal.SIGTERM
