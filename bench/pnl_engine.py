@@ -33,8 +33,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from omc.domain.trading.fills import Fill, Side  # noqa: E402
-from omc.domain.trading.lots import (  # noqa: E402
+from omc.domain.trading.fills import Fill, Side
+from omc.domain.trading.lots import (
     AMOUNT_EXP,
     QTY_EXP,
     CostMethod,
@@ -59,10 +59,7 @@ def generate(n: int, symbols: int, seed: int) -> list[Fill]:
         price = Decimal(prices[s]).scaleb(-2)
         fee_pick = rng.random()
         sell = held[s] > 1000 and rng.random() < 0.5
-        if sell:
-            qty = max(1, held[s] * rng.randint(1, 100) // 100)
-        else:
-            qty = rng.randint(1_000, 100_000_000)
+        qty = max(1, held[s] * rng.randint(1, 100) // 100) if sell else rng.randint(1000, 100000000)
         fee_currency = "AUD"
         fee_rate = None
         if fee_pick < 0.8:

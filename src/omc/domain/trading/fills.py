@@ -18,6 +18,7 @@ conversions above.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
@@ -74,10 +75,9 @@ class Fill:
         quote = normalize_symbol(self.quote) or DEFAULT_QUOTE
         side = self.side
         if not isinstance(side, Side):
-            try:
+            # Left as given when unknown; violations() reports it.
+            with suppress(ValueError):
                 side = Side(str(side).strip().lower())
-            except ValueError:
-                pass  # left as given; violations() reports it
         strategy = self.strategy_id.strip() if self.strategy_id is not None else None
         return replace(
             self,

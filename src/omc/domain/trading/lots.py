@@ -29,7 +29,7 @@ from decimal import Context, Decimal, Inexact, InvalidOperation, Overflow, local
 from enum import StrEnum
 from operator import attrgetter
 
-from omc.domain.trading.fills import FeeKind, Fill, Side
+from omc.domain.trading.fills import Fill, Side
 
 QTY_EXP = 18
 AMOUNT_EXP = 36
@@ -76,9 +76,9 @@ def to_decimal(scaled: int, exp: int) -> Decimal:
     return value.normalize(_EXACT)
 
 
-def _scaled(value: Decimal, exp: int) -> int:
-    # to_integral_exact traps if the value has more decimals than the scale holds.
-    return int(value.scaleb(exp, _EXACT).to_integral_exact(_EXACT))
+def scaled(value: Decimal, exp: int) -> int:
+    """A Decimal with at most `exp` decimal places as an integer of units 10^-exp."""
+    return int(value.scaleb(exp, _EXACT).to_integral_exact(context=_EXACT))
 
 
 # One row per fill: (book index, is_buy, base units moved, quote amount), where
@@ -248,9 +248,7 @@ class LotEngine:
 
     def position_totals(self) -> list[tuple[int, int]]:
         """(quantity 10^-18, remaining cost 10^-36) per book, in book order."""
-        return [
-            (sum(lot[0] for lot in lots), sum(lot[1] for lot in lots)) for lots in self._lots
-        ]
+        return [(sum(lot[0] for lot in lots), sum(lot[1] for lot in lots)) for lots in self._lots]
 
     def positions(self) -> list[Position]:
         keys = self.prepared.book_keys

@@ -1,0 +1,280 @@
+"""Summary metrics of trading books: PnL, trade statistics, drawdown and Sharpe.
+
+Money stays Decimal and exact; ratios and averages (win rate, profit factor,
+average win/loss, drawdown percent) are divisions, computed at 28 significant
+digits. The Sharpe ratio is the one float: mean / sample standard deviation of
+daily returns x sqrt(365), computed in float from exact Decimal returns because
+a square root has no exact Decimal answer and the figure is a statistic, not money.
+
+"Undefined" is None, never zero: profit factor without losses, win rate without
+closing trades, Sharpe with fewer than two daily returns or zero variance,
+unrealized PnL of a position without a mark.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from omc.domain.trading.fills import Fill
+from omc.domain.trading.history import (
+    HistoryPoint,
+    Interval,
+    MarkLookup,
+    Replay,
+    history_points,
+)
+from omc.domain.trading.lots import AMOUNT_EXP, CostMethod, Position, to_decimal
+
+ZERO = Decimal(0)
+DAYS_PER_YEAR = 365
+
+
+class MixedQuotesError(ValueError):
+    """PnL in different quote currencies cannot be added up; filter by quote."""
+
+
+class GroupBy(StrEnum):
+    SYMBOL = "symbol"
+    STRATEGY = "strategy"
+
+
+@dataclass(frozen=True, slots=True)
+class TradeStats:
+    """Statistics of closing fills; a break-even close is neither win nor loss."""
+
+    closing_trades: int
+    wins: int
+    losses: int
+    win_rate: Decimal | None  # wins / closing trades
+    profit_factor: Decimal | None  # gross profit / gross loss; None without losses
+    average_win: Decimal | None
+    average_loss: Decimal | None  # negative
+    largest_win: Decimal | None
+    largest_loss: Decimal | None  # negative
+
+
+def trade_stats(realized: Iterable[Decimal]) -> TradeStats:
+    values = list(realized)
+    wins = [value for value in values if value > 0]
+    losses = [value for value in values if value < 0]
+    count = len(values)
+    gross_profit = sum(wins, ZERO)
+    gross_loss = sum(losses, ZERO)
+    return TradeStats(
+        closing_trades=count,
+        wins=len(wins),
+        losses=len(losses),
+        win_rate=Decimal(len(wins)) / count if count else None,
+        profit_factor=gross_profit / -gross_loss if losses else None,
+        average_win=gross_profit / len(wins) if wins else None,
+        average_loss=gross_loss / len(losses) if losses else None,
+        largest_win=max(wins) if wins else None,
+        largest_loss=min(losses) if losses else None,
+    )
+
+
+def max_drawdown(
+    equity: Sequence[Decimal], capital: Decimal | None = None
+) -> tuple[Decimal, Decimal | None]:
+    """Largest fall from a running peak: (absolute, percent of that peak).
+
+    `equity` is PnL equity (0 before the first trade). The percent is taken of
+    `capital + peak` when a starting capital is given, else of the peak PnL
+    itself; it is None when that base is never positive.
+    """
+    worst = ZERO
+    worst_pct: Decimal | None = None
+    peak: Decimal | None = None
+    base = capital or ZERO
+    for value in equity:
+        if peak is None or value > peak:
+            peak = value
+        fall = peak - value
+        worst = max(worst, fall)
+        level = base + peak
+        if level > 0:
+            pct = fall / level * 100
+            worst_pct = pct if worst_pct is None else max(worst_pct, pct)
+    return worst, worst_pct
+
+
+def sharpe_ratio(daily_equity: Sequence[Decimal]) -> float | None:
+    """Annualised Sharpe of daily returns, risk-free rate 0.
+
+    Returns are daily changes of equity on a fixed capital base; the base
+    cancels in mean/std, so the ratio is computed from the changes themselves.
+    """
+    returns = [b - a for a, b in itertools.pairwise(daily_equity)]
+    if len(returns) < 2 or all(value == returns[0] for value in returns):
+        return None
+    values = [float(value) for value in returns]
+    mean = math.fsum(values) / len(values)
+    variance = math.fsum((v - mean) ** 2 for v in values) / (len(values) - 1)
+    if variance <= 0:
+        return None
+    return mean / math.sqrt(variance) * math.sqrt(DAYS_PER_YEAR)
+
+
+@dataclass(frozen=True, slots=True)
+class PnLSummary:
+    """PnL of one scope (all books, a symbol or a strategy) over a window."""
+
+    method: CostMethod
+    quote: str | None
+    realized: Decimal  # closes inside the window, cost basis from all history
+    unrealized: Decimal | None  # at the window's end; None if a position is unmarked
+    total: Decimal | None
+    fees_paid: Decimal  # in the quote, fills inside the window
+    volume: Decimal  # quantity x price, fills inside the window
+    trades: TradeStats
+    max_drawdown: Decimal
+    max_drawdown_pct: Decimal | None
+    sharpe: float | None
+    positions: tuple[Position, ...]  # open at the window's end, with marks
+    unmarked: tuple[str, ...]
+
+
+def _scope(
+    fills: Iterable[Fill], symbol: str | None, quote: str | None
+) -> tuple[list[Fill], str | None]:
+    scoped = [
+        fill
+        for fill in fills
+        if (symbol is None or fill.symbol == symbol) and (quote is None or fill.quote == quote)
+    ]
+    quotes = {fill.quote for fill in scoped}
+    if len(quotes) > 1:
+        raise MixedQuotesError(f"fills in {len(quotes)} quote currencies: {sorted(quotes)}")
+    return scoped, quote or next(iter(quotes), None)
+
+
+def summarize(
+    fills: Iterable[Fill],
+    *,
+    as_of: datetime,
+    marks: MarkLookup,
+    method: CostMethod = CostMethod.FIFO,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    symbol: str | None = None,
+    quote: str | None = None,
+    strategy_id: str | None = None,
+    capital: Decimal | None = None,
+) -> PnLSummary:
+    """The summary over [start, end) (`end` defaults to `as_of`, `start` to the first fill).
+
+    `strategy_id=""` selects the fills without a strategy. A strategy's closes
+    are those of fills tagged with it; positions are one spot balance shared by
+    all strategies, so a strategy scope has no positions and unknown unrealized.
+
+    Raises OversellError from the books and MixedQuotesError when the scope
+    spans several quote currencies.
+    """
+    scoped, scope_quote = _scope(fills, symbol, quote)
+    replay = Replay(scoped, method, strategy_id)
+    prepared = replay.prepared
+    window_end = as_of if end is None else min(end, as_of)
+    first = prepared.fills[0].executed_at if prepared.fills else window_end
+    window_start = first if start is None else start
+    begin = replay.index_at(window_start)
+    stop = replay.index_at(window_end)
+    replay.engine.advance(stop)
+
+    realized_values: list[Decimal] = []
+    fees = volume = 0
+    for index in range(begin, stop):
+        fill = prepared.fills[index]
+        if strategy_id is not None and (fill.strategy_id or "") != strategy_id:
+            continue
+        fees += prepared.fees[index]
+        volume += prepared.volumes[index]
+        value = replay.engine.realized[index]
+        if value is not None:
+            realized_values.append(to_decimal(value, AMOUNT_EXP))
+    realized = sum(realized_values, ZERO)
+
+    positions: tuple[Position, ...] = ()
+    unrealized: Decimal | None = None
+    unmarked: tuple[str, ...] = ()
+    if strategy_id is None:
+        held = [p for p in replay.engine.positions() if p.quantity]
+        positions = tuple(p.marked(marks(p.symbol, p.quote, window_end)) for p in held)
+        unmarked = tuple(f"{p.symbol}/{p.quote}" for p in positions if p.mark is None)
+        if not unmarked:
+            unrealized = sum((p.unrealized or ZERO for p in positions), ZERO)
+    total = None if unrealized is None else realized + unrealized
+
+    curve = _daily_equity(replay, window_start, window_end, marks)
+    drawdown, drawdown_pct = max_drawdown(curve, capital)
+    return PnLSummary(
+        method=method,
+        quote=scope_quote,
+        realized=realized,
+        unrealized=unrealized,
+        total=total,
+        fees_paid=to_decimal(fees, AMOUNT_EXP),
+        volume=to_decimal(volume, AMOUNT_EXP),
+        trades=trade_stats(realized_values),
+        max_drawdown=drawdown,
+        max_drawdown_pct=drawdown_pct,
+        sharpe=sharpe_ratio(curve),
+        positions=positions,
+        unmarked=unmarked,
+    )
+
+
+def _daily_equity(
+    replay: Replay, start: datetime, end: datetime, marks: MarkLookup
+) -> list[Decimal]:
+    """Equity at the window start, then at each UTC day end (the last clipped to `end`).
+
+    Days whose equity is unknown (an open position without a mark) are left out.
+    """
+    if end <= start:
+        return []
+    # The history below starts over from the first fill, so give it a fresh engine.
+    fresh = Replay(replay.prepared, replay.engine.method, replay.strategy_id)
+    _realized, _unrealized, opening, _unmarked = fresh.equity_at(start, marks)
+    points: list[HistoryPoint] = history_points(
+        fresh, interval=Interval.DAY, start=start, end=end, marks=marks
+    )
+    curve = [] if opening is None else [to_decimal(opening, AMOUNT_EXP)]
+    curve.extend(point.equity for point in points if point.equity is not None)
+    return curve
+
+
+def breakdown(
+    fills: Iterable[Fill],
+    *,
+    by: GroupBy,
+    as_of: datetime,
+    marks: MarkLookup,
+    method: CostMethod = CostMethod.FIFO,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    quote: str | None = None,
+    capital: Decimal | None = None,
+) -> dict[str, PnLSummary]:
+    """One summary per symbol or per strategy ("" for fills without one)."""
+    scoped, _quote = _scope(fills, None, quote)
+    results: dict[str, PnLSummary] = {}
+    if by is GroupBy.SYMBOL:
+        for symbol in sorted({fill.symbol for fill in scoped}):
+            results[symbol] = summarize(
+                scoped, as_of=as_of, marks=marks, method=method, start=start, end=end,
+                symbol=symbol, capital=capital,
+            )  # fmt: skip
+        return results
+    for strategy in sorted({fill.strategy_id or "" for fill in scoped}):
+        results[strategy] = summarize(
+            scoped,
+            as_of=as_of, marks=marks, method=method, start=start, end=end,
+            strategy_id=strategy, capital=capital,
+        )  # fmt: skip
+    return results
