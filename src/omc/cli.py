@@ -214,7 +214,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = _with_overrides(Settings(), args)
     except ValidationError as error:
-        print(f"omc: invalid configuration: {error}", file=sys.stderr)
+        for problem in error.errors():
+            name = "OMC_" + "_".join(str(part) for part in problem["loc"]).upper()
+            print(f"omc: invalid {name}: {problem['msg']}", file=sys.stderr)
         return EXIT_USAGE
     configure_logging(settings.log_level, settings.log_format)
 

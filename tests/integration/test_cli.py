@@ -189,7 +189,7 @@ def test_invalid_configuration_is_a_usage_error(home: Path) -> None:
     result = run_omc(env, "demo-data")
 
     assert result.returncode == 2
-    assert "storage" in result.stderr
+    assert "invalid OMC_STORAGE" in result.stderr
 
 
 def test_demo_data_twice_inserts_once_then_reports_only_duplicates(
