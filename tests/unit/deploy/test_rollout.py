@@ -64,7 +64,7 @@ def test_failed_when_the_circuit_breaker_marks_the_rollout_failed() -> None:
 
 
 def test_failed_when_our_deployment_was_replaced() -> None:
-    ecs = ScriptedEcs([[deployment(OLD, rolloutState="COMPLETED", runningCount=2)]])
+    ecs = ScriptedEcs([deployment(OLD, rolloutState="COMPLETED", runningCount=2)])
     result = watcher(ecs, Clock()).wait("c", "s", ARN, 300)
     assert result.state is RolloutState.FAILED
 
