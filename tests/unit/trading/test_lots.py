@@ -71,7 +71,7 @@ def test_base_fee_reduces_quantity_received_and_adds_to_quantity_delivered() -> 
     assert close.quantity == Decimal("0.5005")
     assert close.proceeds == Decimal("30000")
     # Exact up to the engine's floor at 10^-36 on a partial lot.
-    assert Decimal(0) <= expected - close.realized < Decimal("1e-36")
+    assert abs(expected - close.realized) < Decimal("1e-36")
     [position] = books.positions
     assert position.quantity == Decimal("0.4985")
     assert position.cost_basis + close.cost_basis == Decimal(50000)
