@@ -128,7 +128,9 @@ def test_fee_in_quote_and_position_delta_follow_the_conventions() -> None:
 
 def test_same_content_tells_duplicates_from_conflicts() -> None:
     original = buy("f1", "1.0", "50000")
-    resent = buy("f1", "1.00", "50000.000", executed_at=T0.astimezone(timezone(timedelta(hours=10))))
+    resent = buy(
+        "f1", "1.00", "50000.000", executed_at=T0.astimezone(timezone(timedelta(hours=10)))
+    )
     assert original.same_content(resent)
     assert not original.same_content(buy("f1", "2", "50000"))
     assert not original.same_content(replace(original, strategy_id="grid"))

@@ -93,7 +93,11 @@ def test_third_asset_fee_converts_at_the_rate_on_the_fill() -> None:
 
 @pytest.mark.parametrize("method", list(CostMethod))
 def test_oversell_is_rejected_naming_the_fill(method: CostMethod) -> None:
-    fills = [buy("b", "1", "50000"), sell("s1", "0.4", "1", hours=1), sell("s2", "0.7", "1", hours=2)]
+    fills = [
+        buy("b", "1", "50000"),
+        sell("s1", "0.4", "1", hours=1),
+        sell("s2", "0.7", "1", hours=2),
+    ]
     with pytest.raises(OversellError) as caught:
         build_books(fills, method)
     error = caught.value
@@ -103,7 +107,10 @@ def test_oversell_is_rejected_naming_the_fill(method: CostMethod) -> None:
 
 
 def test_oversell_counts_the_base_fee_delivered() -> None:
-    fills = [buy("b", "1", "1"), sell("s", "1", "1", hours=1, fee=Decimal("0.01"), fee_currency="BTC")]
+    fills = [
+        buy("b", "1", "1"),
+        sell("s", "1", "1", hours=1, fee=Decimal("0.01"), fee_currency="BTC"),
+    ]
     with pytest.raises(OversellError):
         build_books(fills)
 
@@ -140,7 +147,11 @@ def test_position_without_mark_is_unknown_not_zero() -> None:
 
 def test_partial_lot_cost_is_exact_or_floored_below_1e36() -> None:
     books = build_books(
-        [buy("b", "3", "1", fee=Decimal("1")), sell("s1", "1", "2", hours=1), sell("s2", "2", "2", hours=2)]
+        [
+            buy("b", "3", "1", fee=Decimal("1")),
+            sell("s1", "1", "2", hours=1),
+            sell("s2", "2", "2", hours=2),
+        ]
     )
     first, second = books.closes
     assert first.cost_basis == Decimal("1.333333333333333333333333333333333333")

@@ -76,6 +76,15 @@ def to_decimal(scaled: int, exp: int) -> Decimal:
     return value.normalize(_EXACT)
 
 
+def exact_sum(values: Iterable[Decimal]) -> Decimal:
+    """A sum that never rounds (the default context keeps only 28 digits)."""
+    total = Decimal(0)
+    add = _EXACT.add
+    for value in values:
+        total = add(total, value)
+    return total
+
+
 def scaled(value: Decimal, exp: int) -> int:
     """A Decimal with at most `exp` decimal places as an integer of units 10^-exp."""
     return int(value.scaleb(exp, _EXACT).to_integral_exact(context=_EXACT))
@@ -390,7 +399,7 @@ class Books:
 
     @property
     def realized(self) -> Decimal:
-        return sum((close.realized for close in self.closes), Decimal(0))
+        return exact_sum(close.realized for close in self.closes)
 
     def position(self, symbol: str, quote: str) -> Position | None:
         for position in self.positions:

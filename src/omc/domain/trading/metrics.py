@@ -29,7 +29,7 @@ from omc.domain.trading.history import (
     Replay,
     history_points,
 )
-from omc.domain.trading.lots import AMOUNT_EXP, CostMethod, Position, to_decimal
+from omc.domain.trading.lots import AMOUNT_EXP, CostMethod, Position, exact_sum, to_decimal
 
 ZERO = Decimal(0)
 DAYS_PER_YEAR = 365
@@ -64,8 +64,8 @@ def trade_stats(realized: Iterable[Decimal]) -> TradeStats:
     wins = [value for value in values if value > 0]
     losses = [value for value in values if value < 0]
     count = len(values)
-    gross_profit = sum(wins, ZERO)
-    gross_loss = sum(losses, ZERO)
+    gross_profit = exact_sum(wins)
+    gross_loss = exact_sum(losses)
     return TradeStats(
         closing_trades=count,
         wins=len(wins),
@@ -95,11 +95,11 @@ def max_drawdown(
     for value in equity:
         if peak is None or value > peak:
             peak = value
-        fall = peak - value
+        fall = exact_sum((peak, -value))
         worst = max(worst, fall)
-        level = base + peak
+        level = exact_sum((base, peak))
         if level > 0:
-            pct = fall / level * 100
+            pct = fall / level * 100  # a ratio: 28 significant digits are plenty
             worst_pct = pct if worst_pct is None else max(worst_pct, pct)
     return worst, worst_pct
 
@@ -110,7 +110,7 @@ def sharpe_ratio(daily_equity: Sequence[Decimal]) -> float | None:
     Returns are daily changes of equity on a fixed capital base; the base
     cancels in mean/std, so the ratio is computed from the changes themselves.
     """
-    returns = [b - a for a, b in itertools.pairwise(daily_equity)]
+    returns = [exact_sum((b, -a)) for a, b in itertools.pairwise(daily_equity)]
     if len(returns) < 2 or all(value == returns[0] for value in returns):
         return None
     values = [float(value) for value in returns]
@@ -197,7 +197,7 @@ def summarize(
         value = replay.engine.realized[index]
         if value is not None:
             realized_values.append(to_decimal(value, AMOUNT_EXP))
-    realized = sum(realized_values, ZERO)
+    realized = exact_sum(realized_values)
 
     positions: tuple[Position, ...] = ()
     unrealized: Decimal | None = None
@@ -207,8 +207,8 @@ def summarize(
         positions = tuple(p.marked(marks(p.symbol, p.quote, window_end)) for p in held)
         unmarked = tuple(f"{p.symbol}/{p.quote}" for p in positions if p.mark is None)
         if not unmarked:
-            unrealized = sum((p.unrealized or ZERO for p in positions), ZERO)
-    total = None if unrealized is None else realized + unrealized
+            unrealized = exact_sum(p.unrealized or ZERO for p in positions)
+    total = None if unrealized is None else exact_sum((realized, unrealized))
 
     curve = _daily_equity(replay, window_start, window_end, marks)
     drawdown, drawdown_pct = max_drawdown(curve, capital)
