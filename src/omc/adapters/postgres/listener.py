@@ -21,6 +21,9 @@ from omc.application.fanout import PriceTickFanout
 
 logger = logging.getLogger(__name__)
 
+# Names the connection in pg_stat_activity, so operators can tell it apart.
+APPLICATION_NAME = "omc-price-tick-listener"
+
 _CONNECTION_ERRORS = (psycopg.OperationalError, psycopg.InterfaceError, OSError)
 
 
@@ -68,7 +71,10 @@ class PostgresPriceTickListener:
 
     async def _connect(self) -> psycopg.AsyncConnection[Any]:
         connection = await psycopg.AsyncConnection.connect(
-            self._url, autocommit=True, connect_timeout=self._connect_timeout
+            self._url,
+            autocommit=True,
+            connect_timeout=self._connect_timeout,
+            application_name=APPLICATION_NAME,
         )
         await connection.execute(f"LISTEN {CHANNEL}")
         self._connection = connection

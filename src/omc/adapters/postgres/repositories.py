@@ -24,7 +24,7 @@ from sqlalchemy import (
     select,
     tuple_,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, distinct_on
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.types import DateTime
 
@@ -277,7 +277,7 @@ class PostgresPriceTickRepository(PostgresRecordRepository[PriceTick]):
         t = self._table.c
         statement = (
             select(*self._columns)
-            .distinct(t.symbol, t.quote)
+            .ext(distinct_on(t.symbol, t.quote))
             # Ties on time go to the first source by name, as the port promises.
             .order_by(t.symbol, t.quote, t.observed_at.desc(), t.source)
         )

@@ -53,18 +53,18 @@ def upgrade() -> None:
         _money("bid"),
         _money("ask"),
         _money("volume_24h"),
-        sa.PrimaryKeyConstraint("id", name="pk_price_ticks"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_price_ticks")),
         sa.UniqueConstraint(
             "symbol",
             "quote",
             "observed_at",
             "source",
-            name="uq_price_ticks_symbol_quote_observed_at_source",
+            name=op.f("uq_price_ticks_symbol_quote_observed_at_source"),
         ),
-        sa.CheckConstraint("last > 0", name="ck_price_ticks_last_positive"),
+        sa.CheckConstraint("last > 0", name=op.f("ck_price_ticks_last_positive")),
     )
     op.create_index(
-        "ix_price_ticks_sort", "price_ticks", ["observed_at", "symbol", "quote", "source"]
+        op.f("ix_price_ticks_sort"), "price_ticks", ["observed_at", "symbol", "quote", "source"]
     )
 
     op.create_table(
@@ -77,12 +77,14 @@ def upgrade() -> None:
         _money("tvl_usd"),
         _money("fees_24h"),
         _money("revenue_24h"),
-        sa.PrimaryKeyConstraint("id", name="pk_protocol_metrics"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_protocol_metrics")),
         sa.UniqueConstraint(
-            "protocol", "day", "source", name="uq_protocol_metrics_protocol_day_source"
+            "protocol", "day", "source", name=op.f("uq_protocol_metrics_protocol_day_source")
         ),
     )
-    op.create_index("ix_protocol_metrics_sort", "protocol_metrics", ["day", "protocol", "source"])
+    op.create_index(
+        op.f("ix_protocol_metrics_sort"), "protocol_metrics", ["day", "protocol", "source"]
+    )
 
     op.create_table(
         "onchain_metrics",
@@ -92,17 +94,19 @@ def upgrade() -> None:
         _money("value", nullable=False),
         _time("observed_at"),
         _key_text("source"),
-        sa.PrimaryKeyConstraint("id", name="pk_onchain_metrics"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_onchain_metrics")),
         sa.UniqueConstraint(
             "asset",
             "metric",
             "observed_at",
             "source",
-            name="uq_onchain_metrics_asset_metric_observed_at_source",
+            name=op.f("uq_onchain_metrics_asset_metric_observed_at_source"),
         ),
     )
     op.create_index(
-        "ix_onchain_metrics_sort", "onchain_metrics", ["observed_at", "asset", "metric", "source"]
+        op.f("ix_onchain_metrics_sort"),
+        "onchain_metrics",
+        ["observed_at", "asset", "metric", "source"],
     )
 
     op.create_table(
@@ -120,13 +124,15 @@ def upgrade() -> None:
         sa.Column("votes_positive", sa.BigInteger(), nullable=True),
         sa.Column("votes_negative", sa.BigInteger(), nullable=True),
         _money("panic_score"),
-        sa.PrimaryKeyConstraint("id", name="pk_news_items"),
-        sa.UniqueConstraint("source", "external_id", name="uq_news_items_source_external_id"),
-        sa.UniqueConstraint("url", name="uq_news_items_url"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_news_items")),
+        sa.UniqueConstraint("source", "external_id", name=op.f("uq_news_items_source_external_id")),
+        sa.UniqueConstraint("url", name=op.f("uq_news_items_url")),
     )
-    op.create_index("ix_news_items_sort", "news_items", ["published_at", "source", "external_id"])
     op.create_index(
-        "ix_news_items_currencies", "news_items", ["currencies"], postgresql_using="gin"
+        op.f("ix_news_items_sort"), "news_items", ["published_at", "source", "external_id"]
+    )
+    op.create_index(
+        op.f("ix_news_items_currencies"), "news_items", ["currencies"], postgresql_using="gin"
     )
 
     op.create_table(
@@ -145,14 +151,16 @@ def upgrade() -> None:
         sa.Column("sentiment_label", sa.Text(), nullable=True),
         _money("sentiment_score"),
         _currencies(),
-        sa.PrimaryKeyConstraint("id", name="pk_social_posts"),
-        sa.UniqueConstraint("platform", "external_id", name="uq_social_posts_platform_external_id"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_social_posts")),
+        sa.UniqueConstraint(
+            "platform", "external_id", name=op.f("uq_social_posts_platform_external_id")
+        ),
     )
     op.create_index(
-        "ix_social_posts_sort", "social_posts", ["posted_at", "platform", "external_id"]
+        op.f("ix_social_posts_sort"), "social_posts", ["posted_at", "platform", "external_id"]
     )
     op.create_index(
-        "ix_social_posts_currencies", "social_posts", ["currencies"], postgresql_using="gin"
+        op.f("ix_social_posts_currencies"), "social_posts", ["currencies"], postgresql_using="gin"
     )
 
     op.create_table(
@@ -168,18 +176,20 @@ def upgrade() -> None:
         sa.Column("description", sa.Text(), nullable=False),
         sa.Column("url", sa.Text(), nullable=False),
         _currencies(),
-        sa.PrimaryKeyConstraint("id", name="pk_catalyst_events"),
-        sa.UniqueConstraint("source", "external_id", name="uq_catalyst_events_source_external_id"),
-        sa.CheckConstraint("impact BETWEEN 1 AND 10", name="ck_catalyst_events_impact_range"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_catalyst_events")),
+        sa.UniqueConstraint(
+            "source", "external_id", name=op.f("uq_catalyst_events_source_external_id")
+        ),
+        sa.CheckConstraint("impact BETWEEN 1 AND 10", name=op.f("ck_catalyst_events_impact_range")),
     )
     op.create_index(
-        "ix_catalyst_events_sort", "catalyst_events", ["occurred_at", "source", "external_id"]
+        op.f("ix_catalyst_events_sort"), "catalyst_events", ["occurred_at", "source", "external_id"]
     )
     op.create_index(
-        "ix_catalyst_events_event_type", "catalyst_events", ["event_type", "occurred_at"]
+        op.f("ix_catalyst_events_event_type"), "catalyst_events", ["event_type", "occurred_at"]
     )
     op.create_index(
-        "ix_catalyst_events_currencies",
+        op.f("ix_catalyst_events_currencies"),
         "catalyst_events",
         ["currencies"],
         postgresql_using="gin",
