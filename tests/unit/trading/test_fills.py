@@ -76,7 +76,7 @@ def test_quantity_must_be_positive_finite_with_at_most_18_places(
 
 
 def test_naive_or_far_future_time_is_rejected() -> None:
-    naive = buy("f", "1", "1", executed_at=datetime(2025, 1, 1))  # noqa: DTZ001
+    naive = buy("f", "1", "1", executed_at=datetime(2025, 1, 1))
     assert fields_of(naive) == ["executed_at"]
     assert buy("f", "1", "1", executed_at=NOW + timedelta(minutes=5)).violations(NOW) == []
 
