@@ -47,6 +47,7 @@ class _Rpc:
         self.started = time.perf_counter()
         self.code = grpc.StatusCode.OK
         self.error: BaseException | None = None
+        self.ended = False
 
     async def begin(self, context: aio.ServicerContext) -> None:
         structlog.contextvars.bind_contextvars(request_id=self.request_id)
@@ -62,12 +63,19 @@ class _Rpc:
         self.code = mapped.code
         if mapped.unexpected:
             self.error = error
+        # Log before the status leaves: once the client has it, it may act on it (or a
+        # test may read the log) before this coroutine runs again.
+        self.end(context)
         await context.abort_with_status(mapped.status)
 
     def cancelled(self) -> None:
         self.code = grpc.StatusCode.CANCELLED
 
     def end(self, context: aio.ServicerContext) -> None:
+        """Emits the RPC's one log line; later calls do nothing."""
+        if self.ended:
+            return
+        self.ended = True
         duration_ms = round((time.perf_counter() - self.started) * 1000, 3)
         fields: dict[str, Any] = {
             "method": self.method,
