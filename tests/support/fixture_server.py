@@ -77,13 +77,19 @@ class FixtureServer:
         self.requests: list[SeenRequest] = []
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._base_url = ""
 
     # -- lifecycle -------------------------------------------------------------
     def start(self) -> FixtureServer:
         server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         server.daemon_threads = True
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, daemon=True)
+        host, port = server.server_address[:2]
+        # Kept after stop(), so a test can point a client at a port nobody listens on.
+        self._base_url = f"http://{host!s}:{port}"
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
         self._thread.start()
         return self
 
@@ -101,9 +107,8 @@ class FixtureServer:
 
     @property
     def base_url(self) -> str:
-        assert self._server is not None, "server not started"
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        assert self._base_url, "server not started"
+        return self._base_url
 
     # -- scripting -------------------------------------------------------------
     def route(self, target: str, body: Any, *, status: int = 200) -> None:
