@@ -55,7 +55,13 @@ class Harness:
         )
         return next(c for c in collectors if c.name == name)
 
-    async def run(self, name: str, *, timeout: float = 2.0, **options: Any) -> CollectorRun:
+    async def run(
+        self,
+        name: str,
+        *,
+        timeout: float = 2.0,
+        **options: Any,  # noqa: ASYNC109
+    ) -> CollectorRun:
         run_collector = RunCollector(self.runs, self.clock, MemoryCollectorLock(self.clock))
         return await run_collector(self.collector(name, timeout=timeout, **options))
 
@@ -73,22 +79,26 @@ def server() -> Iterator[FixtureServer]:
         yield running
 
 
+@pytest.fixture(scope="session")
+async def http_client() -> AsyncIterator[httpx.AsyncClient]:
+    # One client for the session, as in the service (building one loads the CA bundle).
+    client = build_http_client()
+    yield client
+    await client.aclose()
+
+
 @pytest.fixture
-async def harness(server: FixtureServer) -> AsyncIterator[Harness]:
+async def harness(server: FixtureServer, http_client: httpx.AsyncClient) -> Harness:
     clock = FixedClock(NOW)
     fanout = PriceTickFanout()
     repositories = memory_repositories(fanout)
     use_cases = LedgerUseCases.build(repositories, fanout, clock)
-    client = build_http_client()
-    try:
-        yield Harness(
-            server=server,
-            clock=clock,
-            repositories=repositories,
-            use_cases=use_cases,
-            runs=MemoryCollectorRunRepository(),
-            client=client,
-            secrets={"cryptopanic_api_key": CRYPTOPANIC_TOKEN},
-        )
-    finally:
-        await client.aclose()
+    return Harness(
+        server=server,
+        clock=clock,
+        repositories=repositories,
+        use_cases=use_cases,
+        runs=MemoryCollectorRunRepository(),
+        client=http_client,
+        secrets={"cryptopanic_api_key": CRYPTOPANIC_TOKEN},
+    )
