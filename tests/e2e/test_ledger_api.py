@@ -1,7 +1,8 @@
-"""End to end: an in-process grpc.aio server on port 0, called through a real channel.
+"""End to end: an in-process grpc.aio server on port 0, called through a real channel,
+over each storage of the shared `storage` fixture (memory and Postgres).
 
-Every test names its own source (and symbols), so the suite also holds when the
-repositories are shared, e.g. one Postgres database for the whole run.
+Every test names its own source (and symbols), so the suite also holds when storage is
+shared rather than emptied per test.
 """
 
 from __future__ import annotations
@@ -25,13 +26,13 @@ from structlog.testing import capture_logs
 
 from omc.adapters.grpc.server import LEDGER_SERVICE, GrpcServer
 from omc.adapters.memory.clock import SystemClock
-from omc.adapters.memory.repositories import memory_repositories
 from omc.application.fanout import PriceTickFanout
 from omc.application.ledger import LedgerUseCases
 from omc.application.ports import Condition, LedgerRepositories, Page, PageRequest, RecordStats
 from omc.domain.exchange import PriceTick
 from omc.v1 import ledger_pb2 as pb
 from omc.v1 import ledger_pb2_grpc
+from tests.conftest import Storage
 
 BASE = datetime(2024, 5, 1, 12, tzinfo=UTC)
 BOUNDED = 10.0  # seconds: generous bound for waits on the server, never a timing assertion
@@ -52,11 +53,9 @@ class Served:
 
 
 @pytest.fixture
-def backend() -> Backend:
-    # The one line to change for another storage: return the shared `repositories`
-    # fixture (memory/postgres) from tests/conftest.py instead.
-    fanout = PriceTickFanout()
-    return Backend(memory_repositories(fanout), fanout)
+def backend(storage: Storage) -> Backend:
+    """The server's storage: every test runs over memory and over Postgres."""
+    return Backend(storage.repositories, storage.fanout)
 
 
 async def _subscribed(fanout: PriceTickFanout, more_than: int) -> None:
