@@ -68,6 +68,13 @@ class SeenRequest:
     headers: dict[str, str]
 
 
+class _Server(ThreadingHTTPServer):
+    # The stdlib default backlog (5) drops connections when every source of a cycle
+    # connects at once, and a dropped SYN costs a one-second retransmit.
+    request_queue_size = 256
+    daemon_threads = True
+
+
 class FixtureServer:
     def __init__(self) -> None:
         self._routes: dict[str, list[_Route]] = {}
@@ -81,8 +88,7 @@ class FixtureServer:
 
     # -- lifecycle -------------------------------------------------------------
     def start(self) -> FixtureServer:
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        server.daemon_threads = True
+        server = _Server(("127.0.0.1", 0), _handler_for(self))
         self._server = server
         host, port = server.server_address[:2]
         # Kept after stop(), so a test can point a client at a port nobody listens on.
@@ -148,6 +154,10 @@ class FixtureServer:
             self._always.clear()
             self.requests.clear()
 
+    def paths(self) -> list[str]:
+        with self._lock:
+            return list(self._routes)
+
     def hits(self, path: str) -> int:
         with self._lock:
             return sum(1 for r in self.requests if r.path == path)
@@ -172,6 +182,9 @@ class FixtureServer:
 def _handler_for(fixtures: FixtureServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body go out in separate writes; with Nagle on, the body waits for
+        # a delayed ACK (~40 ms per response).
+        disable_nagle_algorithm = True
 
         def do_GET(self) -> None:
             parts = urlsplit(self.path)

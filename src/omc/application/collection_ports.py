@@ -28,7 +28,9 @@ class Rejected(NamedTuple):
     excerpt: str
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen and without slots: `FetchResult[T]()` sets `__orig_class__`, which a frozen
+# slotted dataclass refuses.
+@dataclass
 class FetchResult(Generic[R]):
     """What one fetch produced: parsed records and the upstream records it had to reject."""
 

@@ -60,7 +60,7 @@ class Harness:
         name: str,
         *,
         timeout: float = 2.0,
-        **options: Any,  # noqa: ASYNC109
+        **options: Any,
     ) -> CollectorRun:
         run_collector = RunCollector(self.runs, self.clock, MemoryCollectorLock(self.clock))
         return await run_collector(self.collector(name, timeout=timeout, **options))

@@ -156,7 +156,7 @@ _TRANSIENT = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolEr
 
 
 def _retryable(error: BaseException) -> bool:
-    return isinstance(error, RetryableStatus | _TRANSIENT)
+    return isinstance(error, (RetryableStatus, *_TRANSIENT))
 
 
 def _limiter(rate_per_second: float) -> AsyncLimiter | None:
@@ -190,7 +190,9 @@ class SourceHttp:
             self._headers["User-Agent"] = config.user_agent
         policy = config.retry
         self._backoff = wait_exponential_jitter(
-            initial=policy.initial_seconds, max=policy.max_seconds, jitter=policy.jitter_seconds
+            multiplier=policy.initial_seconds,
+            max=policy.max_seconds,
+            jitter=policy.jitter_seconds,
         )
 
     def url(self, path: str) -> str:
