@@ -59,7 +59,7 @@ class Harness:
         self,
         name: str,
         *,
-        timeout: float = 2.0,
+        timeout: float = 2.0,  # noqa: ASYNC109 (the source HTTP timeout, not this call)
         **options: Any,
     ) -> CollectorRun:
         run_collector = RunCollector(self.runs, self.clock, MemoryCollectorLock(self.clock))
