@@ -60,53 +60,68 @@ async def migrated(url: str | None, revision: str = "head") -> None:
     log.info("migrations_applied", revision=revision)
 
 
-def _cancel_on_sigterm() -> None:
-    """Until the server takes over signal handling, SIGTERM cancels the command like
-    Ctrl-C does, so startup is unwound and an embedded Postgres is stopped."""
-    task = asyncio.current_task()
-    if task is None:
-        return
-    # Not the main thread, or a platform without loop signal handlers: keep the default.
-    with contextlib.suppress(NotImplementedError, RuntimeError):
-        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+class StopSignals:
+    """SIGTERM/SIGINT handling for `serve`, installed before anything starts.
 
+    Before the server is up a signal cancels the command, so startup unwinds and an
+    embedded Postgres is stopped; once serving, it asks for a graceful stop. Later
+    signals are ignored so the drain and the database shutdown are not cut short.
+    """
 
-async def _until_stop_signal() -> None:
-    """Returns on the first SIGTERM or SIGINT; a second one while stopping is ignored
-    so the drain and the embedded Postgres shutdown are not cut short."""
     # Not omc.adapters.grpc.server.serve_until_signal: it cancels a waiter on grpc's
     # wait_for_termination(), which cancels grpc's own shutdown future, so the graceful
     # stop that follows raises CancelledError instead of draining.
-    loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
-    log.info("stop_requested")
+
+    def __init__(self) -> None:
+        self.stop_requested = asyncio.Event()
+        self.received: signal.Signals | None = None
+        self.serving = False
+        self._task = asyncio.current_task()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            # Not the main thread, or no loop signal handlers here: keep the defaults.
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, self._on_signal, sig)
+
+    def _on_signal(self, sig: signal.Signals) -> None:
+        if self.received is not None:
+            return
+        self.received = sig
+        self.stop_requested.set()
+        if not self.serving and self._task is not None:
+            self._task.cancel()
 
 
 async def serve(settings: Settings) -> int:
-    _cancel_on_sigterm()
-    async with database(settings) as url:
-        await migrated(url)
-        container = build_container(settings, url)
-        try:
-            await resolve(container.application.use_cases)
-            server = await resolve(container.api.server)
-            port = await server.start(settings.grpc_address)
-            host = settings.grpc_address.rpartition(":")[0]
-            log.info(
-                "serving",
-                address=f"{host}:{port}",
-                port=port,
-                storage=str(settings.storage),
-                version=__version__,
-            )
-            await _until_stop_signal()
-            # Health turns NOT_SERVING, watch streams end, in-flight RPCs drain.
-            await server.stop(settings.shutdown_grace_seconds)
-        finally:
-            await _shutdown(container)
+    signals = StopSignals()
+    try:
+        async with database(settings) as url:
+            await migrated(url)
+            container = build_container(settings, url)
+            try:
+                await resolve(container.application.use_cases)
+                server = await resolve(container.api.server)
+                port = await server.start(settings.grpc_address)
+                signals.serving = True
+                host = settings.grpc_address.rpartition(":")[0]
+                log.info(
+                    "serving",
+                    address=f"{host}:{port}",
+                    port=port,
+                    storage=str(settings.storage),
+                    version=__version__,
+                )
+                await signals.stop_requested.wait()
+                log.info("stop_requested", signal=signals.received and signals.received.name)
+                # Health turns NOT_SERVING, watch streams end, in-flight RPCs drain.
+                await server.stop(settings.shutdown_grace_seconds)
+            finally:
+                await _shutdown(container)
+    except asyncio.CancelledError:
+        if signals.received is None or signals.serving:
+            raise
+        log.warning("startup_interrupted", signal=signals.received.name)
+        return 128 + signals.received
     log.info("stopped")
     return EXIT_OK
 
