@@ -1,18 +1,20 @@
 """Postgres repositories: one generic implementation configured per record type.
 
-Writes go COPY -> temporary staging table -> one `INSERT ... SELECT ... ON CONFLICT`, in
-one transaction, so a batch costs a handful of round trips whatever its size and lands
-whole or not at all. Reads are SQLAlchemy Core with keyset pagination.
+A batch is one transaction of a handful of round trips whatever its size, and lands whole
+or not at all. New records are COPYed straight into the table; a batch that hits an
+existing key goes COPY -> temporary staging table -> one `INSERT ... SELECT ... ON
+CONFLICT` instead. Reads are SQLAlchemy Core with keyset pagination.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import operator
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from enum import Enum
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 import psycopg
 from sqlalchemy import (
@@ -25,11 +27,16 @@ from sqlalchemy import (
     tuple_,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, distinct_on
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.types import DateTime
 
 from omc.adapters.postgres import tables
-from omc.adapters.postgres.notifications import CHANNEL, CHUNK_BYTES, tick_json_sql
+from omc.adapters.postgres.notifications import (
+    CHANNEL,
+    CHUNK_BYTES,
+    encode_ticks,
+    tick_json_sql,
+)
 from omc.application.errors import StorageUnavailable
 from omc.application.ports import (
     Condition,
@@ -102,7 +109,16 @@ class PostgresRecordRepository(Generic[R]):
         self._columns = [table.c[name] for name in self._fields]
         self._sort_columns = [table.c[name] for name in record_class.SORT_FIELDS]
         self._decoders = self._build_decoders(enums or {})
+        self._get_fields = operator.attrgetter(*self._fields)
+        # COPY takes arrays as lists and enums by value; everything else as it is.
+        self._dumpers: list[tuple[int, Callable[[Any], Any]]] = [
+            (index, list if isinstance(table.c[name].type, ARRAY) else _enum_value)
+            for index, name in enumerate(self._fields)
+            if isinstance(table.c[name].type, ARRAY) or name in (enums or {})
+        ]
         self._staging = f"omc_staging_{table.name}"
+        self._notify_inserted = notify_inserted
+        self._copy_sql = f"COPY {table.name} ({', '.join(self._fields)}) FROM STDIN"
         self._insert_sql = self._build_insert(later_replaces_earlier, notify_inserted)
 
     # -- writes ---------------------------------------------------------------------------
@@ -113,31 +129,68 @@ class PostgresRecordRepository(Generic[R]):
         rows = [self._to_row(record) for record in records]
         with storage_errors():
             async with self._engine.begin() as connection:
-                inserted, updated = await self._store(connection, rows)
+                pooled = await connection.get_raw_connection()
+                driver: psycopg.AsyncConnection[Any] = pooled.driver_connection  # type: ignore[assignment]
+                async with driver.cursor() as cursor:
+                    if await self._copy_directly(cursor, rows):
+                        inserted, updated = len(rows), 0
+                        if self._notify_inserted:
+                            await self._announce(cursor, records)
+                    else:
+                        inserted, updated = await self._merge(cursor, pooled.info, rows)
         return IngestResult(inserted, updated, len(rows) - inserted - updated)
 
-    async def _store(
-        self, connection: AsyncConnection, rows: list[tuple[Any, ...]]
-    ) -> tuple[int, int]:
-        pooled = await connection.get_raw_connection()
-        driver: psycopg.AsyncConnection[Any] = pooled.driver_connection  # type: ignore[assignment]
-        # The staging table lives as long as the pooled connection; remember it there.
-        staged: set[str] = pooled.info.setdefault("omc_staging_tables", set())
-        columns = ", ".join(self._fields)
+    async def _copy_directly(
+        self, cursor: psycopg.AsyncCursor[Any], rows: list[tuple[Any, ...]]
+    ) -> bool:
+        """The fast path for batches of new records (the usual case): COPY straight into
+        the table, as fast as a bulk load gets. Any key already taken aborts it, back to
+        the savepoint, and the batch goes through `_merge` instead."""
+        await cursor.execute("SAVEPOINT omc_direct_copy")
         try:
-            async with driver.cursor() as cursor:
-                if self._staging not in staged:
-                    await cursor.execute(
-                        f"CREATE TEMPORARY TABLE IF NOT EXISTS {self._staging} "  # noqa: S608 (names are ours)
-                        f"ON COMMIT DELETE ROWS AS SELECT {columns} FROM {self._table.name} "
-                        "WITH NO DATA"
-                    )
-                    staged.add(self._staging)
-                async with cursor.copy(f"COPY {self._staging} ({columns}) FROM STDIN") as copy:
-                    for row in rows:
-                        await copy.write_row(row)
-                await cursor.execute(self._insert_sql)
-                counts = await cursor.fetchone()
+            async with cursor.copy(self._copy_sql) as copy:
+                for row in rows:
+                    await copy.write_row(row)
+        except psycopg.errors.UniqueViolation:
+            await cursor.execute("ROLLBACK TO SAVEPOINT omc_direct_copy")
+            return False
+        return True
+
+    async def _announce(self, cursor: psycopg.AsyncCursor[Any], records: Sequence[R]) -> None:
+        ticks = cast(Sequence[PriceTick], records)
+        # NOTIFY is transactional: delivered on commit, dropped on rollback.
+        await cursor.execute(
+            # %b sends the array in binary: as a text literal, every quote in the JSON
+            # would need escaping, which costs more than the COPY.
+            "SELECT pg_notify(%s, payload) FROM unnest(%b::text[]) AS payload",
+            (CHANNEL, encode_ticks(ticks)),
+        )
+
+    async def _merge(
+        self,
+        cursor: psycopg.AsyncCursor[Any],
+        connection_info: dict[Any, Any],
+        rows: list[tuple[Any, ...]],
+    ) -> tuple[int, int]:
+        """COPY into a staging table, then one INSERT ... ON CONFLICT: counts inserted,
+        updated and duplicate rows in a single statement."""
+        # The staging table lives as long as the pooled connection; remember it there.
+        staged: set[str] = connection_info.setdefault("omc_staging_tables", set())
+        try:
+            if self._staging not in staged:
+                await cursor.execute(
+                    f"CREATE TEMPORARY TABLE IF NOT EXISTS {self._staging} "  # noqa: S608
+                    f"ON COMMIT DELETE ROWS AS SELECT {', '.join(self._fields)} "
+                    f"FROM {self._table.name} WITH NO DATA"
+                )
+                staged.add(self._staging)
+            async with cursor.copy(
+                f"COPY {self._staging} ({', '.join(self._fields)}) FROM STDIN"
+            ) as copy:
+                for row in rows:
+                    await copy.write_row(row)
+            await cursor.execute(self._insert_sql)
+            counts = await cursor.fetchone()
         except BaseException:
             # A rolled-back transaction takes a table it created with it.
             staged.discard(self._staging)
@@ -191,7 +244,14 @@ class PostgresRecordRepository(Generic[R]):
         )
 
     def _to_row(self, record: R) -> tuple[Any, ...]:
-        return tuple(_dump(getattr(record, name)) for name in self._fields)
+        row: tuple[Any, ...] = self._get_fields(record)
+        if not self._dumpers:
+            return row
+        values = list(row)
+        for index, dump in self._dumpers:
+            if values[index] is not None:
+                values[index] = dump(values[index])
+        return tuple(values)
 
     # -- reads ----------------------------------------------------------------------------
 
@@ -293,13 +353,8 @@ class PostgresPriceTickRepository(PostgresRecordRepository[PriceTick]):
         return [self._from_row(row) for row in rows]
 
 
-def _dump(value: Any) -> Any:
-    """A record field in the form COPY takes: arrays as lists, enums by value."""
-    if isinstance(value, tuple):
-        return list(value)
-    if isinstance(value, Enum):
-        return value.value
-    return value
+def _enum_value(value: Enum) -> Any:
+    return value.value
 
 
 def postgres_repositories(engine: AsyncEngine) -> LedgerRepositories:
