@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import os
+import signal
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
@@ -24,7 +26,7 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from grpc_status import rpc_status
 from structlog.testing import capture_logs
 
-from omc.adapters.grpc.server import LEDGER_SERVICE, GrpcServer
+from omc.adapters.grpc.server import LEDGER_SERVICE, GrpcServer, serve_until_signal
 from omc.adapters.memory.clock import SystemClock
 from omc.application.fanout import PriceTickFanout
 from omc.application.ledger import LedgerUseCases
@@ -583,3 +585,61 @@ async def test_graceful_stop_turns_health_not_serving_and_ends_watch_streams(
     assert first.status == health_pb2.HealthCheckResponse.SERVING
     assert second.status == health_pb2.HealthCheckResponse.NOT_SERVING
     assert ended.value.code() is grpc.StatusCode.UNAVAILABLE
+
+
+class SwitchableProbe:
+    """A readiness probe the test flips, standing in for a database ping."""
+
+    def __init__(self, ready: bool) -> None:
+        self.ready = ready
+
+    async def __call__(self) -> bool:
+        return self.ready
+
+
+async def test_readiness_probes_drive_health(memory_storage: Storage) -> None:
+    probe = SwitchableProbe(ready=False)
+    use_cases = LedgerUseCases.build(
+        memory_storage.repositories, memory_storage.fanout, SystemClock()
+    )
+    server = GrpcServer(use_cases, [probe], probe_interval=0.02)
+    port = await server.start("127.0.0.1:0")
+    channel = aio.insecure_channel(f"127.0.0.1:{port}")
+    try:
+        watch = health_pb2_grpc.HealthStub(channel).Watch(health_pb2.HealthCheckRequest())
+        async with asyncio.timeout(BOUNDED):
+            before = await watch.read()
+            probe.ready = True
+            after = await watch.read()
+        watch.cancel()
+    finally:
+        await channel.close()
+        await server.stop(0)
+
+    assert before.status == health_pb2.HealthCheckResponse.NOT_SERVING
+    assert after.status == health_pb2.HealthCheckResponse.SERVING
+
+
+async def test_serve_until_signal_stops_gracefully_then_runs_on_stop(
+    memory_storage: Storage,
+) -> None:
+    use_cases = LedgerUseCases.build(
+        memory_storage.repositories, memory_storage.fanout, SystemClock()
+    )
+    server = GrpcServer(use_cases)
+    await server.start("127.0.0.1:0")
+    stopped: list[str] = []
+
+    async def on_stop() -> None:
+        stopped.append("on_stop")
+
+    serving = asyncio.create_task(
+        serve_until_signal(server, on_stop, grace=1.0, signals=(signal.SIGUSR1,))
+    )
+    await asyncio.sleep(0)  # let it install its handler before the signal arrives
+    os.kill(os.getpid(), signal.SIGUSR1)
+    async with asyncio.timeout(BOUNDED):
+        await serving
+        await server.wait_for_termination()
+
+    assert stopped == ["on_stop"]

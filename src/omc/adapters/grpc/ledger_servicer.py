@@ -194,16 +194,20 @@ class LedgerServicer(ledger_pb2_grpc.LedgerServiceServicer):
 async def _until(closing: asyncio.Event, items: AsyncIterator[T]) -> AsyncIterator[T]:
     """Yields from `items` until `closing` is set, then raises ServerShuttingDown."""
     closed = asyncio.ensure_future(closing.wait())
+    following: asyncio.Future[T] | None = None
     try:
         while True:
             following = asyncio.ensure_future(anext(items))
             await asyncio.wait({following, closed}, return_when=asyncio.FIRST_COMPLETED)
             if not following.done():
-                following.cancel()
                 raise ServerShuttingDown
             try:
-                yield following.result()
+                item = following.result()
             except StopAsyncIteration:
                 return
+            yield item
     finally:
+        # Also on client cancellation: a pending read must not outlive the subscription.
         closed.cancel()
+        if following is not None:
+            following.cancel()

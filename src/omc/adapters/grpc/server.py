@@ -114,7 +114,9 @@ class GrpcServer:
     async def wait_for_termination(self) -> None:
         if self._server is None:
             raise RuntimeError("server not started")
-        await self._server.wait_for_termination()
+        # Shielded: cancelling grpc's own wait would cancel the future its shutdown
+        # awaits, and a later stop() would fail instead of draining.
+        await asyncio.shield(self._server.wait_for_termination())
 
     async def _ready(self) -> bool:
         for probe in self._probes:
