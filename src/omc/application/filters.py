@@ -61,13 +61,19 @@ class _Terms:
             self.conditions.append(Condition(field, Op.EQ, raw.strip()))
 
     def time_range(
-        self, field: str, start: datetime | date | None, end: datetime | date | None
+        self,
+        field: str,
+        start: datetime | date | None,
+        end: datetime | date | None,
+        *,
+        names: tuple[str, str] = ("start_time", "end_time"),
     ) -> None:
-        for name, value in (("start_time", start), ("end_time", end)):
+        start_name, end_name = names
+        for name, value in ((start_name, start), (end_name, end)):
             if isinstance(value, datetime) and value.tzinfo is None:
                 self.violations.append(FieldViolation(name, "must be timezone-aware"))
         if start is not None and end is not None and start >= end:
-            self.violations.append(FieldViolation("end_time", "must be after start_time"))
+            self.violations.append(FieldViolation(end_name, f"must be after {start_name}"))
         if start is not None:
             self.conditions.append(Condition(field, Op.GTE, start))
         if end is not None:
@@ -107,7 +113,7 @@ class ProtocolMetricFilter:
         terms = _Terms()
         terms.slugs("protocols", "protocol", self.protocols)
         terms.slug("source", "source", self.source)
-        terms.time_range("day", self.start_day, self.end_day)
+        terms.time_range("day", self.start_day, self.end_day, names=("start_day", "end_day"))
         return terms.done()
 
 

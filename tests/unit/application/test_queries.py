@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -10,7 +10,7 @@ from omc.adapters.memory.clock import FixedClock
 from omc.adapters.memory.repositories import memory_repositories
 from omc.application.errors import InvalidArgument, SubscriberTooSlow
 from omc.application.fanout import PriceTickFanout
-from omc.application.filters import NewsItemFilter, PriceTickFilter
+from omc.application.filters import NewsItemFilter, PriceTickFilter, ProtocolMetricFilter
 from omc.application.ledger import LedgerUseCases
 from omc.domain.exchange import PriceTick
 from omc.domain.human import NewsItem
@@ -174,3 +174,11 @@ async def test_slow_subscriber_is_told_instead_of_losing_ticks(use_cases: Ledger
         with pytest.raises(SubscriberTooSlow):
             await anext(ticks)
     assert len(delivered) == 3
+
+
+async def test_inverted_day_range_names_the_day_fields(use_cases: LedgerUseCases) -> None:
+    with pytest.raises(InvalidArgument) as raised:
+        await use_cases.list_protocol_metrics(
+            ProtocolMetricFilter(start_day=date(2026, 3, 2), end_day=date(2026, 3, 1))
+        )
+    assert [v.field for v in raised.value.violations] == ["end_day"]
