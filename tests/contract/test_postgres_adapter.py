@@ -159,3 +159,25 @@ async def test_the_listener_reconnects_when_its_connection_is_killed(
 
 def _url_of(engine: AsyncEngine) -> str:
     return engine.url.render_as_string(hide_password=False)
+
+
+@pytest.mark.postgres
+async def test_a_failed_merge_leaves_the_connection_fit_for_the_next_batch(
+    clean_postgres: AsyncEngine, postgres_url: str
+) -> None:
+    # One pooled connection, so every batch reuses it and its staging table.
+    engine = create_engine(postgres_url, pool_size=1)
+    repository = postgres_repositories(engine).price_ticks
+    try:
+        known = tick("BTC", 1)
+        await repository.add_many([known])
+        for attempt in range(2):
+            # A known key sends the batch through the staging table; the bad row then
+            # fails the INSERT, rolling back the table created for it.
+            with pytest.raises(psycopg.errors.CheckViolation):
+                await repository.add_many([known, tick("ETH", 1, last="-1")])
+            result = await repository.add_many([known, tick("ETH", 2 + attempt)])
+            assert result == IngestResult(inserted=1, duplicate=1)
+        assert (await repository.stats()).count == 3
+    finally:
+        await engine.dispose()

@@ -127,17 +127,24 @@ class PostgresRecordRepository(Generic[R]):
         if not records:
             return IngestResult()
         rows = [self._to_row(record) for record in records]
+        staged_now = False
         with storage_errors():
             async with self._engine.begin() as connection:
                 pooled = await connection.get_raw_connection()
                 driver: psycopg.AsyncConnection[Any] = pooled.driver_connection  # type: ignore[assignment]
+                # The staging table lives as long as the pooled connection: remember it
+                # there, once its creation is committed (a rollback would take it away).
+                staged: set[str] = pooled.info.setdefault("omc_staging_tables", set())
                 async with driver.cursor() as cursor:
                     if await self._copy_directly(cursor, rows):
                         inserted, updated = len(rows), 0
                         if self._notify_inserted:
                             await self._announce(cursor, records)
                     else:
-                        inserted, updated = await self._merge(cursor, pooled.info, rows)
+                        staged_now = self._staging not in staged
+                        inserted, updated = await self._merge(cursor, rows, create=staged_now)
+            if staged_now:
+                staged.add(self._staging)
         return IngestResult(inserted, updated, len(rows) - inserted - updated)
 
     async def _copy_directly(
@@ -167,34 +174,22 @@ class PostgresRecordRepository(Generic[R]):
         )
 
     async def _merge(
-        self,
-        cursor: psycopg.AsyncCursor[Any],
-        connection_info: dict[Any, Any],
-        rows: list[tuple[Any, ...]],
+        self, cursor: psycopg.AsyncCursor[Any], rows: list[tuple[Any, ...]], *, create: bool
     ) -> tuple[int, int]:
         """COPY into a staging table, then one INSERT ... ON CONFLICT: counts inserted,
         updated and duplicate rows in a single statement."""
-        # The staging table lives as long as the pooled connection; remember it there.
-        staged: set[str] = connection_info.setdefault("omc_staging_tables", set())
-        try:
-            if self._staging not in staged:
-                await cursor.execute(
-                    f"CREATE TEMPORARY TABLE IF NOT EXISTS {self._staging} "  # noqa: S608
-                    f"ON COMMIT DELETE ROWS AS SELECT {', '.join(self._fields)} "
-                    f"FROM {self._table.name} WITH NO DATA"
-                )
-                staged.add(self._staging)
-            async with cursor.copy(
-                f"COPY {self._staging} ({', '.join(self._fields)}) FROM STDIN"
-            ) as copy:
-                for row in rows:
-                    await copy.write_row(row)
-            await cursor.execute(self._insert_sql)
-            counts = await cursor.fetchone()
-        except BaseException:
-            # A rolled-back transaction takes a table it created with it.
-            staged.discard(self._staging)
-            raise
+        columns = ", ".join(self._fields)
+        if create:
+            await cursor.execute(
+                f"CREATE TEMPORARY TABLE IF NOT EXISTS {self._staging} "  # noqa: S608
+                f"ON COMMIT DELETE ROWS AS SELECT {columns} FROM {self._table.name} "
+                "WITH NO DATA"
+            )
+        async with cursor.copy(f"COPY {self._staging} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                await copy.write_row(row)
+        await cursor.execute(self._insert_sql)
+        counts = await cursor.fetchone()
         assert counts is not None
         return int(counts[0]), int(counts[1])
 
