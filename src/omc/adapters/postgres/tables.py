@@ -212,3 +212,67 @@ LEDGER_TABLES: tuple[Table, ...] = (
     social_posts,
     catalyst_events,
 )
+
+# --- Access: API keys (only a keyed hash of each secret is stored) -------------------
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("key_id", Text(collation="C"), primary_key=True),
+    _key_text("user_id"),
+    Column("name", Text, nullable=False, server_default=""),
+    Column("scopes", ARRAY(Text), nullable=False),
+    Column("secret_hash", Text(collation="C"), nullable=False),
+    _time("created_at"),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+    UniqueConstraint("secret_hash"),
+)
+Index("ix_api_keys_user_id", api_keys.c.user_id, api_keys.c.created_at)
+
+# --- Trading books: fills are the source of truth --------------------------------------
+fills = Table(
+    "fills",
+    metadata,
+    _id(),
+    _key_text("owner"),
+    _key_text("fill_id"),
+    _key_text("symbol"),
+    _key_text("quote"),
+    Column("side", Text, nullable=False),
+    _money("quantity", nullable=False),
+    _money("price", nullable=False),
+    _money("fee", nullable=False),
+    Column("fee_currency", Text(collation="C"), nullable=False, server_default=""),
+    _money("fee_rate_to_quote"),
+    Column("strategy_id", Text(collation="C"), nullable=True),
+    _time("executed_at"),
+    UniqueConstraint("owner", "fill_id"),
+    CheckConstraint("side IN ('buy', 'sell')", name="side_known"),
+    CheckConstraint("quantity > 0 AND price > 0 AND fee >= 0", name="amounts_valid"),
+)
+# Books replay a user's fills in event order (executed_at, fill_id).
+Index("ix_fills_owner_order", fills.c.owner, fills.c.executed_at, fills.c.fill_id)
+Index("ix_fills_owner_symbol", fills.c.owner, fills.c.symbol, fills.c.quote, fills.c.executed_at)
+
+# --- Collection: one row per collector run ----------------------------------------------
+collector_runs = Table(
+    "collector_runs",
+    metadata,
+    Column("run_id", Text(collation="C"), primary_key=True),
+    _key_text("collector"),
+    _time("started_at"),
+    _time("finished_at"),
+    Column("status", Text, nullable=False),
+    Column("fetched", Integer, nullable=False),
+    Column("inserted", Integer, nullable=False),
+    Column("updated", Integer, nullable=False),
+    Column("duplicate", Integer, nullable=False),
+    Column("rejected", Integer, nullable=False),
+    Column("error", Text, nullable=False, server_default=""),
+)
+Index("ix_collector_runs_order", collector_runs.c.started_at, collector_runs.c.run_id)
+Index(
+    "ix_collector_runs_collector",
+    collector_runs.c.collector,
+    collector_runs.c.started_at,
+    collector_runs.c.run_id,
+)
