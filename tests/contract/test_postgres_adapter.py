@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from omc.adapters.postgres.engine import create_engine, libpq_url, sqlalchemy_url
 from omc.adapters.postgres.listener import APPLICATION_NAME, PostgresPriceTickListener
 from omc.adapters.postgres.repositories import postgres_repositories
-from omc.application.errors import StorageUnavailable
+from omc.application.errors import StorageUnavailable, StreamInterrupted
 from omc.application.fanout import PriceTickFanout
 from omc.application.ports import IngestResult, PageRequest
 from tests.conftest import Storage
@@ -137,18 +137,22 @@ async def test_the_listener_reconnects_when_its_connection_is_killed(
     listener = PostgresPriceTickListener(_url_of(clean_postgres), fanout, initial_backoff=0.05)
     await listener.start()
     try:
-        async with clean_postgres.connect() as connection:
-            killed = await connection.scalar(
-                text(
-                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                    "WHERE application_name = :name AND datname = current_database()"
-                ),
-                {"name": APPLICATION_NAME},
-            )
-        assert killed >= 1
-        async with asyncio.timeout(5):
-            while listener.reconnects < 1:  # noqa: ASYNC110 (polls a plain counter)
-                await asyncio.sleep(0.02)
+        async with fanout.subscribe(frozenset(), None) as before_the_drop:
+            async with clean_postgres.connect() as connection:
+                killed = await connection.scalar(
+                    text(
+                        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                        "WHERE application_name = :name AND datname = current_database()"
+                    ),
+                    {"name": APPLICATION_NAME},
+                )
+            assert killed >= 1
+            async with asyncio.timeout(5):
+                while listener.reconnects < 1:  # noqa: ASYNC110 (polls a plain counter)
+                    await asyncio.sleep(0.02)
+            # Ticks committed during the outage never reached us: the stream says so.
+            with pytest.raises(StreamInterrupted):
+                await asyncio.wait_for(anext(before_the_drop), 5)
 
         async with fanout.subscribe(frozenset(), None) as ticks:
             await postgres_storage.repositories.price_ticks.add_many([tick("BTC", 3)])

@@ -10,6 +10,7 @@ __all__ = [
     "FieldViolation",
     "InvalidArgument",
     "StorageUnavailable",
+    "StreamInterrupted",
     "SubscriberTooSlow",
     "ValidationError",
 ]
@@ -37,3 +38,10 @@ class SubscriberTooSlow(ApplicationError):
     """A stream subscriber fell so far behind that ticks would have been dropped."""
 
     reason = "SUBSCRIBER_TOO_SLOW"
+
+
+class StreamInterrupted(ApplicationError):
+    """The live feed behind a stream broke (e.g. the database connection dropped), so
+    ticks may have been missed: the subscriber must reconnect and catch up from a list."""
+
+    reason = "STREAM_INTERRUPTED"

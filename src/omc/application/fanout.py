@@ -11,17 +11,24 @@ from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
-from omc.application.errors import SubscriberTooSlow
+from omc.application.errors import StreamInterrupted, SubscriberTooSlow
 from omc.domain.exchange import PriceTick
 
 DEFAULT_QUEUE_LIMIT = 10_000
+
+
+class _End:
+    """Queue marker: the stream ends, cleanly (`error` None) or with an error."""
+
+    def __init__(self, error: Exception | None = None) -> None:
+        self.error = error
 
 
 @dataclass(eq=False)
 class _Subscriber:
     symbols: frozenset[str]
     quote: str | None
-    queue: asyncio.Queue[PriceTick | None]
+    queue: asyncio.Queue[PriceTick | _End]
     overflowed: bool = field(default=False)
 
     def wants(self, tick: PriceTick) -> bool:
@@ -69,15 +76,25 @@ class PriceTickFanout:
                 raise SubscriberTooSlow(
                     f"more than {self._queue_limit} ticks were waiting for this subscriber"
                 )
-            tick = await subscriber.queue.get()
-            if tick is None:
+            item = await subscriber.queue.get()
+            if isinstance(item, _End):
+                if item.error is not None:
+                    raise item.error
                 return
-            yield tick
+            yield item
 
     def close(self) -> None:
         """End every subscription cleanly (server shutdown)."""
+        self._end_all(None)
+
+    def interrupt(self, reason: str) -> None:
+        """End every current subscription with StreamInterrupted: the feed behind them
+        broke, and a silent gap in prices is worse than a reconnect."""
+        self._end_all(StreamInterrupted(reason))
+
+    def _end_all(self, error: Exception | None) -> None:
         for subscriber in self._subscribers:
             try:
-                subscriber.queue.put_nowait(None)
+                subscriber.queue.put_nowait(_End(error))
             except asyncio.QueueFull:
                 subscriber.overflowed = True

@@ -8,7 +8,7 @@ import pytest
 
 from omc.adapters.memory.clock import FixedClock
 from omc.adapters.memory.repositories import memory_repositories
-from omc.application.errors import InvalidArgument, SubscriberTooSlow
+from omc.application.errors import InvalidArgument, StreamInterrupted, SubscriberTooSlow
 from omc.application.fanout import PriceTickFanout
 from omc.application.filters import NewsItemFilter, PriceTickFilter, ProtocolMetricFilter
 from omc.application.ledger import LedgerUseCases
@@ -182,3 +182,14 @@ async def test_inverted_day_range_names_the_day_fields(use_cases: LedgerUseCases
             ProtocolMetricFilter(start_day=date(2026, 3, 2), end_day=date(2026, 3, 1))
         )
     assert [v.field for v in raised.value.violations] == ["end_day"]
+
+
+async def test_interrupted_feed_ends_streams_with_an_error(
+    use_cases: LedgerUseCases, fanout: PriceTickFanout
+) -> None:
+    async with use_cases.watch_prices([]) as ticks:
+        await use_cases.ingest_price_ticks([tick("BTC", "1", 0)])
+        fanout.interrupt("database connection lost")
+        assert (await anext(ticks)).symbol == "BTC"  # what arrived before still arrives
+        with pytest.raises(StreamInterrupted, match="database connection lost"):
+            await anext(ticks)

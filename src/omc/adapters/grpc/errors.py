@@ -13,7 +13,7 @@ from google.protobuf.message import Message
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
-from omc.application.errors import StorageUnavailable, SubscriberTooSlow
+from omc.application.errors import StorageUnavailable, StreamInterrupted, SubscriberTooSlow
 from omc.domain.violations import ValidationError
 
 ERROR_DOMAIN = "omc.dev"
@@ -55,6 +55,13 @@ def map_exception(error: Exception, request_id: str) -> MappedError:
         return _expected(
             code_pb2.RESOURCE_EXHAUSTED,
             f"stream ended: the client read too slowly ({_clip(str(error), MAX_MESSAGE)})",
+            error.reason,
+            request_id,
+        )
+    if isinstance(error, StreamInterrupted):
+        return _expected(
+            code_pb2.UNAVAILABLE,
+            "the price feed was interrupted; reconnect and catch up with ListPriceTicks",
             error.reason,
             request_id,
         )

@@ -102,6 +102,8 @@ class PostgresPriceTickListener:
                 await connection.execute("SELECT 1")
             except _CONNECTION_ERRORS:
                 logger.warning("price tick listener lost its connection; reconnecting")
+                # Ticks committed while we are away never reach us: tell subscribers.
+                self._fanout.interrupt("the price feed lost its database connection")
                 await self._close()
                 connection = None
                 await asyncio.sleep(backoff)
