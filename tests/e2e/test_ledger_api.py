@@ -26,7 +26,12 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from grpc_status import rpc_status
 from structlog.testing import capture_logs
 
-from omc.adapters.grpc.server import LEDGER_SERVICE, GrpcServer, serve_until_signal
+from omc.adapters.grpc.server import (
+    LEDGER_SERVICE,
+    GrpcServer,
+    ledger_binding,
+    serve_until_signal,
+)
 from omc.adapters.memory.clock import SystemClock
 from omc.application.fanout import PriceTickFanout
 from omc.application.ledger import LedgerUseCases
@@ -69,7 +74,7 @@ async def _subscribed(fanout: PriceTickFanout, more_than: int) -> None:
 
 async def _serve(backend: Backend) -> tuple[GrpcServer, aio.Channel]:
     use_cases = LedgerUseCases.build(backend.repositories, backend.fanout, SystemClock())
-    server = GrpcServer(use_cases)
+    server = GrpcServer([ledger_binding(use_cases)])
     port = await server.start("127.0.0.1:0")
     return server, aio.insecure_channel(f"127.0.0.1:{port}")
 
@@ -602,7 +607,7 @@ async def test_readiness_probes_drive_health(memory_storage: Storage) -> None:
     use_cases = LedgerUseCases.build(
         memory_storage.repositories, memory_storage.fanout, SystemClock()
     )
-    server = GrpcServer(use_cases, [probe], probe_interval=0.02)
+    server = GrpcServer([ledger_binding(use_cases)], [probe], probe_interval=0.02)
     port = await server.start("127.0.0.1:0")
     channel = aio.insecure_channel(f"127.0.0.1:{port}")
     try:
@@ -626,7 +631,7 @@ async def test_serve_until_signal_stops_gracefully_then_runs_on_stop(
     use_cases = LedgerUseCases.build(
         memory_storage.repositories, memory_storage.fanout, SystemClock()
     )
-    server = GrpcServer(use_cases)
+    server = GrpcServer([ledger_binding(use_cases)])
     await server.start("127.0.0.1:0")
     stopped: list[str] = []
 

@@ -15,7 +15,7 @@ from dependency_injector import containers, providers
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from omc.adapters.grpc.server import GrpcServer
+from omc.adapters.grpc.server import GrpcServer, ledger_binding
 from omc.adapters.memory.clock import SystemClock
 from omc.adapters.memory.repositories import memory_repositories
 from omc.adapters.postgres.engine import create_engine
@@ -121,9 +121,12 @@ class Api(containers.DeclarativeContainer):
     storage = providers.DependenciesContainer()
     application = providers.DependenciesContainer()
 
+    services = providers.List(
+        providers.Factory(ledger_binding, use_cases=application.use_cases),
+    )
     server = providers.Factory(
         GrpcServer,
-        use_cases=application.use_cases,
+        services=services,
         readiness_probes=storage.readiness_probes,
         max_receive_message_bytes=core.settings.provided.max_message_bytes,
         max_send_message_bytes=core.settings.provided.max_message_bytes,

@@ -1,4 +1,4 @@
-"""The grpc.aio server: LedgerService, health checking, reflection, graceful stop."""
+"""The grpc.aio server: our services, health checking, reflection, graceful stop."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ import asyncio
 import contextlib
 import signal
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 
+import grpc
 import structlog
 from grpc import aio
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -30,10 +32,31 @@ _SERVING = health_pb2.HealthCheckResponse.SERVING
 _NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 
 
-class GrpcServer:
-    """Serves LedgerService over grpc.aio.
+@dataclass(frozen=True, slots=True)
+class ServiceBinding:
+    """One gRPC service: its full name, how to add it to a server, and what to do when
+    the server starts draining (end open streams, say)."""
 
-    Health reports SERVING for "" and omc.v1.LedgerService while every readiness probe
+    name: str
+    register: Callable[[aio.Server], None]
+    on_drain: Callable[[], None] | None = None
+
+
+def ledger_binding(use_cases: LedgerUseCases) -> ServiceBinding:
+    servicer = LedgerServicer(use_cases)
+    return ServiceBinding(
+        LEDGER_SERVICE,
+        lambda server: ledger_pb2_grpc.add_LedgerServiceServicer_to_server(  # type: ignore[no-untyped-call]
+            servicer, server
+        ),
+        servicer.close_streams,
+    )
+
+
+class GrpcServer:
+    """Serves OMC's gRPC services over grpc.aio.
+
+    Health reports SERVING for "" and every service while every readiness probe
     (a database ping, say) passes; the probes run at start and then every
     `probe_interval` seconds. stop() turns health NOT_SERVING first so load balancers
     move traffic away, ends open WatchPrices streams, then drains in-flight RPCs.
@@ -41,15 +64,19 @@ class GrpcServer:
 
     def __init__(
         self,
-        use_cases: LedgerUseCases,
+        services: Sequence[ServiceBinding],
         readiness_probes: Sequence[ReadinessProbe] = (),
         *,
+        interceptors: Sequence[aio.ServerInterceptor] = (),
+        credentials: grpc.ServerCredentials | None = None,
         max_receive_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
         max_send_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
         probe_interval: float = DEFAULT_PROBE_INTERVAL,
         probe_timeout: float = DEFAULT_PROBE_TIMEOUT,
     ) -> None:
-        self._use_cases = use_cases
+        self._bindings = tuple(services)
+        self._interceptors = tuple(interceptors)
+        self._credentials = credentials
         self._probes = tuple(readiness_probes)
         self._options = [
             ("grpc.max_receive_message_length", max_receive_message_bytes),
@@ -58,7 +85,6 @@ class GrpcServer:
         self._probe_interval = probe_interval
         self._probe_timeout = probe_timeout
         self._server: aio.Server | None = None
-        self._servicer: LedgerServicer | None = None
         self._health: health.aio.HealthServicer | None = None
         self._prober: asyncio.Task[None] | None = None
         self._stopping = False
@@ -66,23 +92,29 @@ class GrpcServer:
     @property
     def services(self) -> tuple[str, ...]:
         """Every service name health reports on ("" is the server as a whole)."""
-        return ("", LEDGER_SERVICE)
+        return ("", *(binding.name for binding in self._bindings))
 
     async def start(self, address: str) -> int:
         """Binds `address` (e.g. "127.0.0.1:0"), starts serving, returns the bound port."""
         if self._server is not None:
             raise RuntimeError("server already started")
-        server = aio.server(interceptors=[ServerInterceptor()], options=self._options)
-        self._servicer = LedgerServicer(self._use_cases)
-        ledger_pb2_grpc.add_LedgerServiceServicer_to_server(  # type: ignore[no-untyped-call]
-            self._servicer, server
+        # The request-id/logging/error interceptor runs first, so failures in later
+        # interceptors (authentication, say) are logged and mapped like any other.
+        server = aio.server(
+            interceptors=[ServerInterceptor(), *self._interceptors], options=self._options
         )
+        for binding in self._bindings:
+            binding.register(server)
         self._health = health.aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
         reflection.enable_server_reflection(
-            (LEDGER_SERVICE, HEALTH_SERVICE, reflection.SERVICE_NAME), server
+            (*(b.name for b in self._bindings), HEALTH_SERVICE, reflection.SERVICE_NAME), server
         )
-        port: int = server.add_insecure_port(address)
+        port: int = (
+            server.add_secure_port(address, self._credentials)
+            if self._credentials is not None
+            else server.add_insecure_port(address)
+        )
         if port == 0:
             raise RuntimeError(f"could not bind {address}")
         await server.start()
@@ -105,8 +137,9 @@ class GrpcServer:
         if self._health is not None:
             # Permanent: later probe results can no longer flip it back to SERVING.
             await self._health.enter_graceful_shutdown()
-        if self._servicer is not None:
-            self._servicer.close_streams()
+        for binding in self._bindings:
+            if binding.on_drain is not None:
+                binding.on_drain()
         _log.info("grpc.stopping", grace_seconds=grace)
         await self._server.stop(grace)
         _log.info("grpc.stopped")

@@ -1,0 +1,39 @@
+"""The one table of which scope each RPC needs. The auth interceptor reads it; a test
+fails when a service offers an RPC that is missing here."""
+
+from __future__ import annotations
+
+from omc.domain.access import Scope
+
+# RPCs anyone may call: load balancers and tools must reach them without a key.
+OPEN_SERVICES = frozenset(
+    {
+        "grpc.health.v1.Health",
+        "grpc.reflection.v1alpha.ServerReflection",
+        "grpc.reflection.v1.ServerReflection",
+    }
+)
+
+RPC_SCOPES: dict[str, Scope] = {
+    "/omc.v1.LedgerService/IngestPriceTicks": Scope.LEDGER_WRITE,
+    "/omc.v1.LedgerService/ListPriceTicks": Scope.LEDGER_READ,
+    "/omc.v1.LedgerService/GetLatestPrices": Scope.LEDGER_READ,
+    "/omc.v1.LedgerService/WatchPrices": Scope.LEDGER_READ,
+    "/omc.v1.LedgerService/IngestProtocolMetrics": Scope.LEDGER_WRITE,
+    "/omc.v1.LedgerService/ListProtocolMetrics": Scope.LEDGER_READ,
+    "/omc.v1.LedgerService/IngestOnChainMetrics": Scope.LEDGER_WRITE,
+    "/omc.v1.LedgerService/ListOnChainMetrics": Scope.LEDGER_READ,
+    "/omc.v1.LedgerService/IngestNewsItems": Scope.LEDGER_WRITE,
+    "/omc.v1.LedgerService/ListNewsItems": Scope.LEDGER_READ,
+    "/omc.v1.LedgerService/IngestSocialPosts": Scope.LEDGER_WRITE,
+    "/omc.v1.LedgerService/ListSocialPosts": Scope.LEDGER_READ,
+    "/omc.v1.LedgerService/IngestCatalystEvents": Scope.LEDGER_WRITE,
+    "/omc.v1.LedgerService/ListCatalystEvents": Scope.LEDGER_READ,
+    "/omc.v1.LedgerService/GetLedgerStats": Scope.LEDGER_READ,
+}
+
+
+def is_open(method: str) -> bool:
+    """`method` is the full gRPC path, e.g. "/grpc.health.v1.Health/Check"."""
+    service = method.lstrip("/").partition("/")[0]
+    return service in OPEN_SERVICES
