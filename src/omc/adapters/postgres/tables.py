@@ -22,7 +22,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 # Deterministic names: migrations and error translation can refer to constraints by name.
 NAMING_CONVENTION = {
@@ -275,4 +275,26 @@ Index(
     collector_runs.c.collector,
     collector_runs.c.started_at,
     collector_runs.c.run_id,
+)
+
+# --- Data quality: alerts, persisted with the report that raised them -------------------
+quality_alerts = Table(
+    "quality_alerts",
+    metadata,
+    Column("alert_id", Text(collation="C"), primary_key=True),
+    # A ledger name, or "system" for the overall score.
+    _key_text("scope"),
+    Column("severity", Text, nullable=False),
+    Column("score", Numeric(asdecimal=True), nullable=False),
+    _time("opened_at"),
+    Column("resolved_at", DateTime(timezone=True), nullable=True),
+    Column("report", JSONB, nullable=False),
+)
+Index("ix_quality_alerts_order", quality_alerts.c.opened_at, quality_alerts.c.alert_id)
+# At most one open alert per scope: repeated runs update it instead of piling up.
+Index(
+    "uq_quality_alerts_open_scope",
+    quality_alerts.c.scope,
+    unique=True,
+    postgresql_where=quality_alerts.c.resolved_at.is_(None),
 )
