@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import importlib
+import inspect
 import signal
 import sys
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -15,6 +17,7 @@ import structlog
 from pydantic import ValidationError
 
 from omc import __version__
+from omc import commands as command_modules
 from omc.adapters.postgres import migrate
 from omc.adapters.postgres.embedded import EmbeddedPostgres
 from omc.application.demo import load_demo_data
@@ -207,6 +210,10 @@ def _parser() -> argparse.ArgumentParser:
     health_cmd.add_argument("--address", help="host:port of the server (OMC_GRPC_ADDRESS)")
     health_cmd.add_argument("--service", default="", help="service name ('' = overall)")
     health_cmd.add_argument("--timeout", type=float, default=5.0, help="seconds (5)")
+
+    for module_name in command_modules.MODULES:
+        module: command_modules.CommandModule = importlib.import_module(module_name)
+        module.register(commands)
     return parser
 
 
@@ -237,6 +244,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if args.command == "health":
         return health(settings.grpc_address, args.service, args.timeout)
+    handler = getattr(args, "handler", None)
+    if handler is not None:
+        outcome = handler(settings, args)
+        return int(asyncio.run(outcome) if inspect.iscoroutine(outcome) else outcome)
     commands: dict[str, Callable[[], Any]] = {
         "serve": lambda: serve(settings),
         "migrate": lambda: run_migrations(settings, args.revision),

@@ -1,0 +1,15 @@
+"""`omc` subcommands beyond serve/migrate/demo-data/health, one module each.
+
+A module listed in MODULES offers `register(subparsers)`, which adds its parser(s) and
+sets `handler=<callable(settings, args) -> int | Coroutine[..., int]>` as the parser default.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+MODULES: tuple[str, ...] = ()
+
+
+class CommandModule(Protocol):
+    def register(self, subparsers: Any) -> None: ...
