@@ -1,0 +1,167 @@
+"""Collector runs in Postgres, and the lock that keeps one run of a collector at a time
+across every replica sharing the database."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, timedelta
+from typing import Any
+
+from sqlalchemy import Row, bindparam, func, insert, select, text, tuple_
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from omc.adapters.postgres.repositories import storage_errors
+from omc.adapters.postgres.tables import collector_runs
+from omc.application.ports import Page, PageRequest
+from omc.domain.collection import CollectorRun, RunStatus
+
+log = logging.getLogger("omc.postgres.collection")
+
+_COLUMNS = tuple(collector_runs.c)
+_ORDER = (collector_runs.c.started_at, collector_runs.c.run_id)
+
+
+def _from_row(row: Row[Any]) -> CollectorRun:
+    values = row._mapping
+    return CollectorRun(
+        run_id=values["run_id"],
+        collector=values["collector"],
+        started_at=values["started_at"].astimezone(UTC),
+        finished_at=values["finished_at"].astimezone(UTC),
+        status=RunStatus(values["status"]),
+        fetched=values["fetched"],
+        inserted=values["inserted"],
+        updated=values["updated"],
+        duplicate=values["duplicate"],
+        rejected=values["rejected"],
+        error=values["error"],
+    )
+
+
+class PostgresCollectorRunRepository:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def add(self, run: CollectorRun) -> None:
+        statement = insert(collector_runs).values(
+            run_id=run.run_id,
+            collector=run.collector,
+            started_at=run.started_at,
+            finished_at=run.finished_at,
+            status=str(run.status),
+            fetched=run.fetched,
+            inserted=run.inserted,
+            updated=run.updated,
+            duplicate=run.duplicate,
+            rejected=run.rejected,
+            error=run.error,
+        )
+        with storage_errors():
+            async with self._engine.begin() as connection:
+                await connection.execute(statement)
+
+    async def recent(self, collector: str, limit: int) -> list[CollectorRun]:
+        statement = (
+            select(*_COLUMNS)
+            .where(collector_runs.c.collector == collector)
+            .order_by(*(column.desc() for column in _ORDER))
+            .limit(max(0, limit))
+        )
+        with storage_errors():
+            async with self._engine.connect() as connection:
+                rows = (await connection.execute(statement)).all()
+        return [_from_row(row) for row in rows]
+
+    async def list(self, collector: str | None, page: PageRequest) -> Page[CollectorRun]:
+        statement = select(*_COLUMNS)
+        if collector is not None:
+            statement = statement.where(collector_runs.c.collector == collector)
+        if page.after is not None:
+            started_at, run_id = page.after
+            position = tuple_(
+                bindparam(None, started_at, type_=collector_runs.c.started_at.type),
+                bindparam(None, run_id, type_=collector_runs.c.run_id.type),
+            )
+            statement = statement.where(tuple_(*_ORDER) < position)
+        # One row more than asked tells whether another page follows.
+        statement = statement.order_by(*(column.desc() for column in _ORDER)).limit(page.size + 1)
+        with storage_errors():
+            async with self._engine.connect() as connection:
+                rows = (await connection.execute(statement)).all()
+        items = [_from_row(row) for row in rows[: page.size]]
+        more = len(rows) > page.size
+        last = items[-1] if more and items else None
+        return Page(items, None if last is None else (last.started_at, last.run_id))
+
+    async def count(self) -> int:
+        """Every recorded run (diagnostics and tests)."""
+        with storage_errors():
+            async with self._engine.connect() as connection:
+                return int(
+                    (
+                        await connection.execute(select(func.count()).select_from(collector_runs))
+                    ).scalar_one()
+                )
+
+
+def lock_key(name: str) -> int:
+    """A stable signed 64-bit advisory-lock key for a collector. Derived in Python (not
+    with Postgres' hashtext, whose values may change between major versions), so every
+    replica computes the same key."""
+    digest = hashlib.blake2b(f"omc.collector:{name}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+class PostgresCollectorLock:
+    """A session-level advisory lock (`pg_try_advisory_lock`) on a connection checked out
+    of the pool for the whole run.
+
+    It never waits: a replica that finds the collector held skips the tick. The lock
+    lives exactly as long as the connection's session, so a replica that crashes or
+    loses the network frees its collectors when Postgres drops the connection; no lease
+    or expiry is needed, and `ttl` is accepted only to honour the port. The connection
+    runs in autocommit, so a long run does not keep a transaction open."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    @asynccontextmanager
+    async def hold(self, name: str, ttl: timedelta) -> AsyncIterator[bool]:
+        del ttl
+        key = lock_key(name)
+        with storage_errors():
+            connection = await self._engine.connect()
+        try:
+            with storage_errors():
+                await connection.execution_options(isolation_level="AUTOCOMMIT")
+                acquired = bool(
+                    (
+                        await connection.execute(
+                            text("SELECT pg_try_advisory_lock(:key)"), {"key": key}
+                        )
+                    ).scalar_one()
+                )
+        except BaseException:
+            await connection.invalidate()
+            await connection.close()
+            raise
+        try:
+            yield acquired
+        finally:
+            await self._release(connection, key if acquired else None, name)
+
+    async def _release(self, connection: AsyncConnection, key: int | None, name: str) -> None:
+        try:
+            if key is not None:
+                await connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+        except BaseException:
+            # A lock we cannot release must not go back to the pool with its session:
+            # dropping the connection drops the lock.
+            log.warning("could not release the lock of collector %s; dropping the connection", name)
+            await connection.invalidate()
+            raise
+        finally:
+            await connection.close()
