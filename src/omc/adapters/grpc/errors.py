@@ -5,15 +5,24 @@ Written once and used by the interceptor, so servicers never catch anything.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import grpc
-from google.protobuf import any_pb2
+from google.protobuf import any_pb2, duration_pb2
 from google.protobuf.message import Message
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
-from omc.application.errors import StorageUnavailable, StreamInterrupted, SubscriberTooSlow
+from omc.application.errors import (
+    AlreadyExists,
+    FailedPrecondition,
+    StorageUnavailable,
+    StreamInterrupted,
+    SubscriberTooSlow,
+)
+from omc.application.keys import KeyNotFound, PermissionDenied, Unauthenticated
+from omc.application.rate_limit import RateLimited
 from omc.domain.violations import ValidationError
 
 ERROR_DOMAIN = "omc.dev"
@@ -26,6 +35,14 @@ MAX_MESSAGE = 1_000
 
 class ServerShuttingDown(Exception):
     """A long-lived stream ends because this server is draining; clients reconnect."""
+
+
+class RpcDeadlineExceeded(Exception):
+    """A unary RPC ran past the server's own deadline (the client may have set none)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        super().__init__(f"the server's deadline of {seconds:g}s for this call was exceeded")
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +82,28 @@ def map_exception(error: Exception, request_id: str) -> MappedError:
             error.reason,
             request_id,
         )
+    if isinstance(error, Unauthenticated):
+        # Our own messages ("missing API key...", "invalid API key"): never the key.
+        return _expected(code_pb2.UNAUTHENTICATED, str(error), error.reason, request_id)
+    if isinstance(error, PermissionDenied):
+        return _expected(code_pb2.PERMISSION_DENIED, str(error), error.reason, request_id)
+    if isinstance(error, KeyNotFound):
+        return _expected(
+            code_pb2.NOT_FOUND, _clip(str(error), MAX_MESSAGE), error.reason, request_id
+        )
+    if isinstance(error, RateLimited):
+        return MappedError(_rate_limited(error, request_id), unexpected=False)
+    if isinstance(error, RpcDeadlineExceeded):
+        return _expected(code_pb2.DEADLINE_EXCEEDED, str(error), "SERVER_DEADLINE", request_id)
+    if isinstance(error, AlreadyExists | FailedPrecondition):
+        code = (
+            code_pb2.ALREADY_EXISTS
+            if isinstance(error, AlreadyExists)
+            else code_pb2.FAILED_PRECONDITION
+        )
+        # Our own message; the metadata names the record so clients need not parse it.
+        info = _error_info(error.reason, request_id, **{error.subject_field: error.subject})
+        return MappedError(_status(code, _clip(str(error), MAX_MESSAGE), info), unexpected=False)
     if isinstance(error, ServerShuttingDown):
         return _expected(
             code_pb2.UNAVAILABLE,
@@ -99,6 +138,19 @@ def _invalid_argument(error: ValidationError, request_id: str) -> grpc.Status:
     reason = getattr(error, "reason", "VALIDATION_FAILED")
     info = _error_info(reason, request_id, violation_count=str(len(violations)))
     return _status(code_pb2.INVALID_ARGUMENT, message, info, bad_request)
+
+
+def _rate_limited(error: RateLimited, request_id: str) -> grpc.Status:
+    delay = duration_pb2.Duration()
+    # Rounded up: a client that waits exactly this long finds a token in the bucket.
+    delay.FromMilliseconds(max(1, math.ceil(error.retry_after_seconds * 1000)))
+    info = _error_info(error.reason, request_id)
+    return _status(
+        code_pb2.RESOURCE_EXHAUSTED,
+        str(error),
+        info,
+        error_details_pb2.RetryInfo(retry_delay=delay),
+    )
 
 
 def _expected(code: int, message: str, reason: str, request_id: str) -> MappedError:

@@ -30,6 +30,9 @@ RPC_SCOPES: dict[str, Scope] = {
     "/omc.v1.LedgerService/IngestCatalystEvents": Scope.LEDGER_WRITE,
     "/omc.v1.LedgerService/ListCatalystEvents": Scope.LEDGER_READ,
     "/omc.v1.LedgerService/GetLedgerStats": Scope.LEDGER_READ,
+    "/omc.v1.AdminService/CreateApiKey": Scope.ADMIN,
+    "/omc.v1.AdminService/ListApiKeys": Scope.ADMIN,
+    "/omc.v1.AdminService/RevokeApiKey": Scope.ADMIN,
 }
 
 
