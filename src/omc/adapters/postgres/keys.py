@@ -1,0 +1,83 @@
+"""API keys in Postgres (the `api_keys` table): only the keyed hash of a secret is stored."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from omc.adapters.postgres.repositories import storage_errors
+from omc.adapters.postgres.tables import api_keys
+from omc.domain.access import ApiKey, Scope
+
+
+def _key(row: Mapping[str, Any]) -> ApiKey:
+    revoked_at = row["revoked_at"]
+    return ApiKey(
+        key_id=row["key_id"],
+        user_id=row["user_id"],
+        name=row["name"],
+        scopes=frozenset(Scope(name) for name in row["scopes"]),
+        secret_hash=row["secret_hash"],
+        created_at=row["created_at"].astimezone(UTC),
+        revoked_at=revoked_at.astimezone(UTC) if revoked_at is not None else None,
+    )
+
+
+class PostgresApiKeyRepository:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def add(self, key: ApiKey) -> None:
+        with storage_errors():
+            async with self._engine.begin() as connection:
+                await connection.execute(
+                    api_keys.insert().values(
+                        key_id=key.key_id,
+                        user_id=key.user_id,
+                        name=key.name,
+                        # Sorted so a key's row does not depend on set iteration order.
+                        scopes=sorted(scope.value for scope in key.scopes),
+                        secret_hash=key.secret_hash,
+                        created_at=key.created_at,
+                        revoked_at=key.revoked_at,
+                    )
+                )
+
+    async def get_by_hash(self, secret_hash: str) -> ApiKey | None:
+        query = select(api_keys).where(api_keys.c.secret_hash == secret_hash)
+        with storage_errors():
+            async with self._engine.connect() as connection:
+                row = (await connection.execute(query)).mappings().first()
+        return _key(row) if row is not None else None
+
+    async def list(self, user_id: str | None) -> list[ApiKey]:
+        query = select(api_keys).order_by(api_keys.c.created_at, api_keys.c.key_id)
+        if user_id is not None:
+            query = query.where(api_keys.c.user_id == user_id)
+        with storage_errors():
+            async with self._engine.connect() as connection:
+                rows = (await connection.execute(query)).mappings().all()
+        return [_key(row) for row in rows]
+
+    async def revoke(self, key_id: str, at: datetime) -> ApiKey | None:
+        # COALESCE keeps the first revocation time, so revoking twice changes nothing.
+        statement = (
+            update(api_keys)
+            .where(api_keys.c.key_id == key_id)
+            .values(revoked_at=func.coalesce(api_keys.c.revoked_at, at))
+            .returning(*api_keys.c)
+        )
+        with storage_errors():
+            async with self._engine.begin() as connection:
+                row = (await connection.execute(statement)).mappings().first()
+        return _key(row) if row is not None else None
+
+    async def count(self) -> int:
+        with storage_errors():
+            async with self._engine.connect() as connection:
+                total = await connection.scalar(select(func.count()).select_from(api_keys))
+        return int(total or 0)
