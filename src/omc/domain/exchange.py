@@ -33,13 +33,19 @@ class PriceTick:
     SORT_FIELDS: ClassVar[tuple[str, ...]] = ("observed_at", "symbol", "quote", "source")
 
     def normalized(self) -> PriceTick:
-        return replace(
-            self,
-            symbol=normalize_symbol(self.symbol),
-            quote=normalize_symbol(self.quote) or DEFAULT_QUOTE,
-            source=self.source.strip().lower(),
-            observed_at=to_utc(self.observed_at),
-        )
+        symbol = normalize_symbol(self.symbol)
+        quote = normalize_symbol(self.quote) or DEFAULT_QUOTE
+        source = self.source.strip().lower()
+        observed_at = to_utc(self.observed_at)
+        # Most ticks arrive canonical already; skipping the copy matters on bulk ingest.
+        if (
+            symbol == self.symbol
+            and quote == self.quote
+            and source == self.source
+            and observed_at is self.observed_at
+        ):
+            return self
+        return replace(self, symbol=symbol, quote=quote, source=source, observed_at=observed_at)
 
     def violations(self, now: datetime) -> list[FieldViolation]:
         check = RuleCheck()

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from datetime import datetime
 from enum import StrEnum
+from operator import attrgetter
 from typing import ClassVar, Protocol, Self
 
 from omc.domain.violations import FieldViolation
@@ -38,8 +39,22 @@ class LedgerRecord(Protocol):
 
 
 def natural_key(record: LedgerRecord) -> tuple[Hashable, ...]:
-    return tuple(getattr(record, name) for name in record.KEY_FIELDS)
+    return _getter(type(record), "KEY_FIELDS")(record)
 
 
 def sort_key(record: LedgerRecord) -> tuple[Hashable, ...]:
-    return tuple(getattr(record, name) for name in record.SORT_FIELDS)
+    return _getter(type(record), "SORT_FIELDS")(record)
+
+
+_GETTERS: dict[tuple[type, str], Callable[[object], tuple[Hashable, ...]]] = {}
+
+
+def _getter(kind: type, fields: str) -> Callable[[object], tuple[Hashable, ...]]:
+    # One attrgetter per record type: keys are computed for every record of every batch.
+    getter = _GETTERS.get((kind, fields))
+    if getter is None:
+        names: tuple[str, ...] = getattr(kind, fields)
+        single = attrgetter(*names)
+        getter = (lambda r: (single(r),)) if len(names) == 1 else single
+        _GETTERS[(kind, fields)] = getter
+    return getter

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from decimal import Context, Decimal
 
 from omc.domain.violations import FieldViolation
 
@@ -18,6 +18,9 @@ EARLIEST_TIME = datetime(2009, 1, 3, tzinfo=UTC)
 MAX_INTEGER_DIGITS = 28
 MAX_FRACTION_DIGITS = 18
 MAX_CURRENCIES = 64
+_SMALLEST_STEP = Decimal(1).scaleb(-MAX_FRACTION_DIGITS)
+# Wide enough that quantizing any value within the digit limits is exact.
+_WIDE = Context(prec=MAX_INTEGER_DIGITS + MAX_FRACTION_DIGITS + 4)
 MAX_SHORT_TEXT = 256
 MAX_TITLE = 1_000
 MAX_URL = 2_048
@@ -87,11 +90,10 @@ class RuleCheck:
         if not value.is_finite():
             self.fail(field, "must be a finite decimal number")
             return
-        _sign, digits, exponent = value.as_tuple()
-        assert isinstance(exponent, int)  # finite decimals always have an int exponent
-        if len(digits) + exponent > MAX_INTEGER_DIGITS:
+        # adjusted() is the exponent of the leading digit: cheap, unlike as_tuple().
+        if value and value.adjusted() >= MAX_INTEGER_DIGITS:
             self.fail(field, f"must have at most {MAX_INTEGER_DIGITS} integer digits")
-        if -exponent > MAX_FRACTION_DIGITS:
+        elif value != value.quantize(_SMALLEST_STEP, context=_WIDE):
             self.fail(field, f"must have at most {MAX_FRACTION_DIGITS} decimal places")
         if positive and value <= 0:
             self.fail(field, f"must be greater than 0 (got {value})")
@@ -132,7 +134,7 @@ class RuleCheck:
 
 def to_utc(value: datetime) -> datetime:
     """Aware datetimes are stored in UTC; naive ones are left for the rules to reject."""
-    if value.tzinfo is None:
+    if value.tzinfo is None or value.tzinfo is UTC:
         return value
     return value.astimezone(UTC)
 
