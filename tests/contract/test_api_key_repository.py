@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -40,10 +39,10 @@ def api_key(
 
 
 @pytest.fixture
-async def postgres_keys(postgres_engine: AsyncEngine) -> AsyncIterator[PostgresApiKeyRepository]:
+async def postgres_keys(postgres_engine: AsyncEngine) -> PostgresApiKeyRepository:
     async with postgres_engine.begin() as connection:
         await connection.execute(text("TRUNCATE api_keys"))
-    yield PostgresApiKeyRepository(postgres_engine)
+    return PostgresApiKeyRepository(postgres_engine)
 
 
 @pytest.fixture(
@@ -103,10 +102,13 @@ async def test_revoke_keeps_the_first_revocation_time(repository: ApiKeyReposito
     revoked = await repository.revoke(key.key_id, first)
     again = await repository.revoke(key.key_id, first + timedelta(hours=1))
 
-    assert revoked is not None and revoked.revoked_at == first and not revoked.active
+    assert revoked is not None
+    assert revoked.revoked_at == first
+    assert not revoked.active
     assert again == revoked
     stored = await repository.get_by_hash(key.secret_hash)
-    assert stored is not None and stored.revoked_at == first
+    assert stored is not None
+    assert stored.revoked_at == first
     assert await repository.list(None) == [revoked]
 
 
@@ -137,7 +139,8 @@ async def test_a_creation_time_in_another_zone_is_the_same_instant(
     await repository.add(key)
 
     stored = await repository.get_by_hash(key.secret_hash)
-    assert stored is not None and stored.created_at == T0
+    assert stored is not None
+    assert stored.created_at == T0
 
 
 @pytest.mark.postgres
