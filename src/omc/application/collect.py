@@ -421,6 +421,10 @@ class ListCollectors:
         self._runs = runs
         self._window = window
 
+    @property
+    def collectors(self) -> tuple[Collector[Any], ...]:
+        return tuple(self._collectors)
+
     async def __call__(self) -> list[CollectorStatus]:
         statuses = []
         for collector in self._collectors:
@@ -469,3 +473,39 @@ class ListCollectorRuns:
         page = await self._runs.list(collector, PageRequest(size, after, newest_first=True))
         token = "" if page.next_after is None else encode_page_token(fingerprint, page.next_after)
         return ListResult(page.items, token)
+
+
+@dataclass(frozen=True, slots=True)
+class CollectorUseCases:
+    """What the API and the CLI offer about collectors, over one set of collectors."""
+
+    list_collectors: ListCollectors
+    run_collector: RunCollector
+    list_runs: ListCollectorRuns
+
+    @classmethod
+    def build(
+        cls,
+        collectors: Sequence[Collector[Any]],
+        runs: CollectorRunRepository,
+        lock: CollectorLock | None,
+        clock: Clock,
+        *,
+        max_batch: int = DEFAULT_MAX_BATCH,
+        max_page_size: int = MAX_PAGE_SIZE,
+    ) -> CollectorUseCases:
+        return cls(
+            ListCollectors(collectors, runs),
+            RunCollector(runs, clock, lock, max_batch=max_batch),
+            ListCollectorRuns(runs, max_page_size=max_page_size),
+        )
+
+    @property
+    def collectors(self) -> list[Collector[Any]]:
+        return list(self.list_collectors.collectors)
+
+    async def run(self, name: str) -> CollectorRun:
+        """Runs the collector called `name` now (InvalidArgument when there is none)."""
+        if not name.strip():
+            raise InvalidArgument([FieldViolation("name", "required: the collector to run")])
+        return await self.run_collector(self.list_collectors.find(name.strip()))

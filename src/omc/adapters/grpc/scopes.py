@@ -33,6 +33,9 @@ RPC_SCOPES: dict[str, Scope] = {
     "/omc.v1.AdminService/CreateApiKey": Scope.ADMIN,
     "/omc.v1.AdminService/ListApiKeys": Scope.ADMIN,
     "/omc.v1.AdminService/RevokeApiKey": Scope.ADMIN,
+    "/omc.v1.CollectorService/ListCollectors": Scope.LEDGER_READ,
+    "/omc.v1.CollectorService/RunCollector": Scope.COLLECTORS_RUN,
+    "/omc.v1.CollectorService/ListCollectorRuns": Scope.LEDGER_READ,
 }
 
 
