@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import RowMapping, func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from omc.adapters.postgres.repositories import storage_errors
@@ -14,7 +12,7 @@ from omc.adapters.postgres.tables import api_keys
 from omc.domain.access import ApiKey, Scope
 
 
-def _key(row: Mapping[str, Any]) -> ApiKey:
+def _key(row: RowMapping) -> ApiKey:
     revoked_at = row["revoked_at"]
     return ApiKey(
         key_id=row["key_id"],
