@@ -6,7 +6,16 @@ import logging
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import Field, PositiveFloat, PositiveInt, SecretStr, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    NonNegativeFloat,
+    PositiveFloat,
+    PositiveInt,
+    SecretStr,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_HOME = Path("~/.local/share/omc")
@@ -24,13 +33,40 @@ class LogFormat(StrEnum):
     CONSOLE = "console"
 
 
+class SourceSettings(BaseModel):
+    """Overrides for one collector (`OMC_SOURCES__<NAME>__<FIELD>`); whatever is unset
+    keeps the collector's default."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool | None = None
+    base_url: str | None = None
+    cadence_seconds: PositiveFloat | None = None
+    timeout_seconds: PositiveFloat | None = None
+    # Requests per second; 0 turns the limit off.
+    rate_per_second: NonNegativeFloat | None = None
+    user_agent: str | None = None
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip().startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value.strip() if value is not None else None
+
+
 class Settings(BaseSettings):
     """Every knob of the service. Defaults run a single local process with an embedded
     Postgres, so `omc serve` works with no configuration at all."""
 
     # Only the process environment: a stray .env file must never change a deployment.
     model_config = SettingsConfigDict(
-        env_prefix="OMC_", case_sensitive=False, extra="ignore", frozen=True
+        env_prefix="OMC_",
+        case_sensitive=False,
+        extra="ignore",
+        frozen=True,
+        # OMC_SOURCES__COINSPOT_PRICES__BASE_URL=... sets sources["coinspot_prices"].
+        env_nested_delimiter="__",
     )
 
     storage: StorageKind = StorageKind.POSTGRES
@@ -45,6 +81,32 @@ class Settings(BaseSettings):
     max_message_bytes: PositiveInt = 4 * MIB
     shutdown_grace_seconds: PositiveFloat = 10.0
     db_pool_size: PositiveInt = Field(default=10, le=1_000)
+    # Collectors: scheduled inside `omc serve` when enabled; `omc collect` runs them anyway.
+    collectors_enabled: bool = True
+    sources: dict[str, SourceSettings] = Field(default_factory=dict)
+    http_user_agent: str = "omc/0.1 (Oh My Coins market intelligence; contact ops@example.com)"
+    # SEC EDGAR refuses requests without a User-Agent naming a contact.
+    sec_user_agent: str = "OMC Oh My Coins ops@example.com"
+
+    @field_validator("sources")
+    @classmethod
+    def _known_sources(cls, value: dict[str, SourceSettings]) -> dict[str, SourceSettings]:
+        # Imported here: only a configuration that names sources pays for the catalog.
+        from omc.adapters.sources.catalog import COLLECTOR_NAMES
+
+        unknown = sorted(set(value) - set(COLLECTOR_NAMES))
+        if unknown:
+            raise ValueError(
+                f"unknown source(s) {', '.join(unknown)}; known: {', '.join(COLLECTOR_NAMES)}"
+            )
+        return value
+
+    @field_validator("sec_user_agent")
+    @classmethod
+    def _contact(cls, value: str) -> str:
+        if "@" not in value:
+            raise ValueError("must name a contact e-mail address (SEC EDGAR requires one)")
+        return value.strip()
 
     @field_validator("database_url", mode="before")
     @classmethod
