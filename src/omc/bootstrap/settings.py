@@ -15,11 +15,13 @@ from pydantic import (
     PositiveInt,
     SecretStr,
     field_validator,
+    model_validator,
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_HOME = Path("~/.local/share/omc")
 MIB = 1024 * 1024
+TLS_FILES = ("tls_cert", "tls_key", "tls_client_ca", "tls_ca", "tls_client_cert", "tls_client_key")
 
 
 class StorageKind(StrEnum):
@@ -81,6 +83,17 @@ class Settings(BaseSettings):
     max_message_bytes: PositiveInt = 4 * MIB
     shutdown_grace_seconds: PositiveFloat = 10.0
     db_pool_size: PositiveInt = Field(default=10, le=1_000)
+    # Server TLS: certificate and key together; a client CA on top turns on mutual TLS.
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    tls_client_ca: Path | None = None
+    # `omc` client commands: the CA that signed the server's certificate (system roots
+    # when unset), and their own certificate and key for a mutual-TLS server.
+    tls_ca: Path | None = None
+    tls_client_cert: Path | None = None
+    tls_client_key: Path | None = None
+    # The key `omc` client commands send; OMC_HOME/admin.key when unset.
+    api_key: SecretStr | None = None
     # Collectors: scheduled inside `omc serve` when enabled; `omc collect` runs them anyway.
     collectors_enabled: bool = True
     sources: dict[str, SourceSettings] = Field(default_factory=dict)
@@ -129,6 +142,28 @@ class Settings(BaseSettings):
     @classmethod
     def _expand_home(cls, value: Path) -> Path:
         return value.expanduser()
+
+    @field_validator(*TLS_FILES, "api_key", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @field_validator(*TLS_FILES)
+    @classmethod
+    def _expand_tls_path(cls, value: Path | None) -> Path | None:
+        return value.expanduser() if value is not None else None
+
+    @model_validator(mode="after")
+    def _tls_files_in_pairs(self) -> Settings:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("OMC_TLS_CERT and OMC_TLS_KEY must be set together")
+        if self.tls_client_ca is not None and self.tls_cert is None:
+            raise ValueError("OMC_TLS_CLIENT_CA (mutual TLS) needs OMC_TLS_CERT and OMC_TLS_KEY")
+        if (self.tls_client_cert is None) != (self.tls_client_key is None):
+            raise ValueError("OMC_TLS_CLIENT_CERT and OMC_TLS_CLIENT_KEY must be set together")
+        return self
 
     @field_validator("log_level")
     @classmethod
