@@ -1,0 +1,216 @@
+"""FillRepository over memory and Postgres: duplicates, conflicts, the history check,
+per-owner serialization, filters, keyset pages in event order, exact decimals."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from omc.adapters.memory.fills import MemoryFillRepository
+from omc.adapters.memory.marks import MemoryMarkSource
+from omc.adapters.postgres.fills import PostgresFillRepository
+from omc.adapters.postgres.marks import PostgresMarkSource
+from omc.application.ports import PageRequest
+from omc.application.trading_ports import FillConflict, FillQuery, FillRepository, MarkSource
+from omc.domain.trading.fills import Fill, Side
+from tests.conftest import Storage
+
+T0 = datetime(2025, 3, 3, 9, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class TradingStore:
+    fills: FillRepository
+    marks: MarkSource
+    storage: Storage
+
+
+async def trading_store(storage: Storage, request: pytest.FixtureRequest) -> TradingStore:
+    """The trading adapters over the same storage as the ledgers (marks read its ticks)."""
+    if storage.name == "memory":
+        return TradingStore(
+            MemoryFillRepository(), MemoryMarkSource(storage.repositories.price_ticks), storage
+        )
+    engine: AsyncEngine = request.getfixturevalue("clean_postgres")
+    async with engine.begin() as connection:
+        await connection.execute(text("TRUNCATE fills RESTART IDENTITY"))
+    return TradingStore(PostgresFillRepository(engine), PostgresMarkSource(engine), storage)
+
+
+@pytest.fixture
+async def store(storage: Storage, request: pytest.FixtureRequest) -> TradingStore:
+    return await trading_store(storage, request)
+
+
+def make(
+    fill_id: str,
+    side: Side = Side.BUY,
+    quantity: str = "1",
+    price: str = "100",
+    *,
+    minutes: int = 0,
+    owner: str = "alice",
+    **changes: object,
+) -> Fill:
+    fill = Fill(
+        fill_id=fill_id,
+        owner=owner,
+        symbol="BTC",
+        side=side,
+        quantity=Decimal(quantity),
+        price=Decimal(price),
+        executed_at=T0 + timedelta(minutes=minutes),
+    )
+    return replace(fill, **changes).normalized()  # type: ignore[arg-type]
+
+
+async def test_new_fills_insert_and_resent_ones_are_duplicates(store: TradingStore) -> None:
+    repo = store.fills
+    first = await repo.add_many("alice", [make("a"), make("b", minutes=1)])
+    again = await repo.add_many(
+        "alice", [make("a"), make("b", minutes=1, quantity="1.000"), make("c", minutes=2)]
+    )
+
+    assert (first.inserted, first.duplicate) == (2, 0)
+    # "1.000" is the same quantity as "1": a re-send, not a change.
+    assert (again.inserted, again.duplicate) == (1, 2)
+
+
+async def test_a_used_id_with_other_content_fails_the_whole_batch(store: TradingStore) -> None:
+    repo = store.fills
+    await repo.add_many("alice", [make("a")])
+
+    with pytest.raises(FillConflict) as raised:
+        await repo.add_many("alice", [make("new"), make("a", price="101")])
+
+    assert raised.value.fill_id == "a"
+    stored = await repo.history(FillQuery("alice"))
+    assert [(f.fill_id, f.price) for f in stored] == [("a", Decimal(100))]
+
+
+async def test_the_same_id_in_two_owners_books_is_two_fills(store: TradingStore) -> None:
+    repo = store.fills
+    await repo.add_many("alice", [make("a")])
+    result = await repo.add_many("bob", [make("a", owner="bob", price="7")])
+
+    assert result.inserted == 1
+    assert [f.price for f in await repo.history(FillQuery("bob"))] == [Decimal(7)]
+    assert [f.price for f in await repo.history(FillQuery("alice"))] == [Decimal(100)]
+
+
+async def test_the_check_sees_stored_fills_of_touched_books_and_can_abort(
+    store: TradingStore,
+) -> None:
+    repo = store.fills
+    await repo.add_many("alice", [make("a"), make("e", symbol="ETH")])
+    await repo.add_many("bob", [make("b", owner="bob")])
+    seen: list[list[str]] = []
+
+    def refuse(history: list[Fill]) -> None:
+        seen.append(sorted(f.fill_id for f in history))
+        raise RuntimeError("no")
+
+    with pytest.raises(RuntimeError):
+        await repo.add_many("alice", [make("a"), make("s", Side.SELL, minutes=1)], refuse)
+
+    # BTC books of alice only (not ETH, not bob), plus the new fill; the duplicate once.
+    assert seen == [["a", "s"]]
+    assert [f.fill_id for f in await repo.history(FillQuery("alice"))] == ["a", "e"]
+
+
+async def test_batches_of_one_owner_are_serialized(store: TradingStore) -> None:
+    """Two concurrent batches: the second's check must see the first's fills."""
+    repo = store.fills
+    seen: list[int] = []
+
+    async def batch(name: str) -> None:
+        def check(history: list[Fill]) -> None:
+            seen.append(len(history))
+
+        await repo.add_many("alice", [make(name, minutes=len(name))], check)
+
+    await asyncio.gather(batch("x"), batch("yy"))
+
+    assert sorted(seen) == [1, 2]
+
+
+async def test_history_is_in_event_order_with_exact_values(store: TradingStore) -> None:
+    repo = store.fills
+    fills = [
+        make("b", minutes=5),
+        make("a", minutes=5),
+        make(
+            "z",
+            Side.SELL,
+            quantity="0.000000000000000001",
+            price="123456789012.123456789",
+            minutes=1,
+            fee=Decimal("0.5"),
+            fee_currency="BNB",
+            fee_rate_to_quote=Decimal("912.35"),
+            strategy_id="grid",
+        ),
+    ]
+    await repo.add_many("alice", fills)
+
+    got = await repo.history(FillQuery("alice"))
+
+    assert [f.fill_id for f in got] == ["z", "a", "b"]
+    assert got[0] == fills[2]
+    assert str(got[0].quantity) == "1E-18"
+    assert got[0].executed_at.tzinfo is not None
+    assert got[0].side is Side.SELL
+
+
+async def test_filters(store: TradingStore) -> None:
+    repo = store.fills
+    await repo.add_many(
+        "alice",
+        [
+            make("a", minutes=0),
+            make("b", minutes=1, symbol="ETH"),
+            make("c", minutes=2, quote="USD"),
+            make("d", minutes=3, strategy_id="grid"),
+        ],
+    )
+
+    async def ids(**filters: object) -> list[str]:
+        query = FillQuery("alice", **filters)  # type: ignore[arg-type]
+        return [f.fill_id for f in await repo.history(query)]
+
+    assert await ids(symbol="BTC") == ["a", "c", "d"]
+    assert await ids(quote="USD") == ["c"]
+    assert await ids(strategy_id="grid") == ["d"]
+    assert await ids(strategy_id="") == ["a", "b", "c"]
+    assert await ids(start=T0 + timedelta(minutes=1), end=T0 + timedelta(minutes=3)) == ["b", "c"]
+    assert await ids() == ["a", "b", "c", "d"]
+    assert await ids(symbol="SOL") == []
+
+
+@pytest.mark.parametrize("newest_first", [False, True])
+async def test_keyset_pages_walk_event_order(store: TradingStore, newest_first: bool) -> None:
+    repo = store.fills
+    # Ties on time are ordered by fill id, code point order ("B" < "a").
+    fills = [make(name, minutes=i // 2) for i, name in enumerate(["a", "B", "c", "d", "e"])]
+    await repo.add_many("alice", fills)
+    expected = [f.fill_id for f in await repo.history(FillQuery("alice"))]
+    if newest_first:
+        expected.reverse()
+
+    walked: list[str] = []
+    after = None
+    while True:
+        page = await repo.list(FillQuery("alice"), PageRequest(2, after, newest_first))
+        walked += [f.fill_id for f in page.items]
+        if page.next_after is None:
+            break
+        after = page.next_after
+
+    assert walked == expected
+    assert expected[:2] == (["B", "a"] if not newest_first else ["e", "d"])
