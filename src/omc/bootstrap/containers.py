@@ -17,12 +17,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from omc.adapters.grpc.server import GrpcServer, ledger_binding
 from omc.adapters.memory.clock import SystemClock
+from omc.adapters.memory.keys import MemoryApiKeyRepository
 from omc.adapters.memory.repositories import memory_repositories
 from omc.adapters.postgres.engine import create_engine
+from omc.adapters.postgres.keys import PostgresApiKeyRepository
 from omc.adapters.postgres.listener import PostgresPriceTickListener
 from omc.adapters.postgres.repositories import postgres_repositories
 from omc.application.fanout import PriceTickFanout
+from omc.application.keys import ApiKeys, Authenticator, KeyHasher
 from omc.application.ledger import LedgerUseCases
+from omc.bootstrap.security import build_secrets, server_credentials_for
 from omc.bootstrap.settings import Settings
 
 T = TypeVar("T")
@@ -71,6 +75,7 @@ def listening_stream(
 class Core(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=Settings)
     clock = providers.Singleton(SystemClock)
+    secrets = providers.Singleton(build_secrets, settings=settings)
     fanout = providers.Singleton(PriceTickFanout)
 
 
@@ -95,6 +100,11 @@ class Storage(containers.DeclarativeContainer):
         memory=core.fanout,
         postgres=providers.Singleton(listening_stream, fanout=core.fanout, listener=listener),
     )
+    api_key_repository = providers.Selector(
+        core.settings.provided.storage,
+        memory=providers.Singleton(MemoryApiKeyRepository),
+        postgres=providers.Singleton(PostgresApiKeyRepository, engine=engine),
+    )
     readiness_probes = providers.Selector(
         core.settings.provided.storage,
         memory=providers.Object(()),
@@ -106,6 +116,13 @@ class Application(containers.DeclarativeContainer):
     core = providers.DependenciesContainer()
     storage = providers.DependenciesContainer()
 
+    key_hasher = providers.Singleton(KeyHasher, core.secrets)
+    api_keys = providers.Singleton(
+        ApiKeys, repository=storage.api_key_repository, hasher=key_hasher, clock=core.clock
+    )
+    authenticator = providers.Singleton(
+        Authenticator, repository=storage.api_key_repository, hasher=key_hasher
+    )
     use_cases = providers.Singleton(
         LedgerUseCases.build,
         repositories=storage.repositories,
@@ -130,6 +147,7 @@ class Api(containers.DeclarativeContainer):
         readiness_probes=storage.readiness_probes,
         max_receive_message_bytes=core.settings.provided.max_message_bytes,
         max_send_message_bytes=core.settings.provided.max_message_bytes,
+        credentials=providers.Callable(server_credentials_for, core.settings),
     )
 
 
