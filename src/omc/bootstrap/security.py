@@ -278,3 +278,15 @@ def _write_private(path: Path, content: str) -> None:
         handle.write(content + "\n")
         handle.flush()
         os.fsync(handle.fileno())
+
+
+async def prepare_serving(
+    settings: Settings,
+    secrets: SecretsProvider,
+    api_keys: ApiKeys,
+    repository: ApiKeyRepository,
+) -> Path | None:
+    """Before `serve` listens: a pepper must exist, and an empty key table gets its
+    bootstrap admin key (returns the key file's path when one was written)."""
+    await require_pepper(settings, secrets)
+    return await bootstrap_admin_key(api_keys, repository, admin_key_path(settings))
