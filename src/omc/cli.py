@@ -23,6 +23,7 @@ from omc.adapters.postgres.embedded import EmbeddedPostgres
 from omc.application.demo import load_demo_data
 from omc.bootstrap.containers import build_container, resolve
 from omc.bootstrap.logging import configure_logging
+from omc.bootstrap.security import SecurityConfigurationError, prepare_serving
 from omc.bootstrap.settings import Settings, StorageKind
 
 log = structlog.get_logger("omc.cli")
@@ -103,6 +104,13 @@ async def serve(settings: Settings) -> int:
             container = build_container(settings, url)
             try:
                 await resolve(container.application.use_cases)
+                # A pepper, and on an empty key table the admin key in OMC_HOME/admin.key.
+                await prepare_serving(
+                    settings,
+                    container.core.secrets(),
+                    await resolve(container.application.api_keys),
+                    await resolve(container.storage.api_key_repository),
+                )
                 server = await resolve(container.api.server)
                 port = await server.start(settings.grpc_address)
                 signals.serving = True
@@ -260,3 +268,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 128 + signal.SIGINT
     except asyncio.CancelledError:
         return 128 + signal.SIGTERM
+    except SecurityConfigurationError as error:
+        print(f"omc: {error}", file=sys.stderr)
+        return EXIT_FAILURE
