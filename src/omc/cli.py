@@ -9,8 +9,7 @@ import importlib
 import inspect
 import signal
 import sys
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import structlog
@@ -19,9 +18,10 @@ from pydantic import ValidationError
 from omc import __version__
 from omc import commands as command_modules
 from omc.adapters.postgres import migrate
-from omc.adapters.postgres.embedded import EmbeddedPostgres
 from omc.application.demo import load_demo_data
+from omc.bootstrap.collectors import start_scheduler, stop_scheduler
 from omc.bootstrap.containers import build_container, resolve
+from omc.bootstrap.database import database, migrated
 from omc.bootstrap.logging import configure_logging
 from omc.bootstrap.security import SecurityConfigurationError, prepare_serving
 from omc.bootstrap.settings import Settings, StorageKind
@@ -31,37 +31,6 @@ log = structlog.get_logger("omc.cli")
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
-
-
-@asynccontextmanager
-async def database(settings: Settings) -> AsyncIterator[str | None]:
-    """The database every command uses: OMC_DATABASE_URL when set, else an embedded
-    Postgres in OMC_HOME/pgdata that lives exactly as long as the command."""
-    if settings.storage is StorageKind.MEMORY:
-        yield None
-        return
-    if settings.database_url is not None:
-        yield settings.database_url.get_secret_value()
-        return
-    # EmbeddedPostgres keeps its cluster in <data_dir>/pgdata, i.e. OMC_HOME/pgdata.
-    embedded = EmbeddedPostgres(settings.home)
-    log.info("embedded_postgres_starting", data_dir=str(embedded.pgdata))
-    url = await asyncio.to_thread(embedded.start)
-    log.info("embedded_postgres_started", data_dir=str(embedded.pgdata))
-    try:
-        yield url
-    finally:
-        # Shielded: a second Ctrl-C must not leave a postmaster running in OMC_HOME.
-        await asyncio.shield(asyncio.to_thread(embedded.stop))
-        log.info("embedded_postgres_stopped", data_dir=str(embedded.pgdata))
-
-
-async def migrated(url: str | None, revision: str = "head") -> None:
-    if url is None:
-        return
-    # Alembic is synchronous; a thread keeps the event loop (and signals) responsive.
-    await asyncio.to_thread(migrate.upgrade, url, revision)
-    log.info("migrations_applied", revision=revision)
 
 
 class StopSignals:
@@ -111,9 +80,11 @@ async def serve(settings: Settings) -> int:
                     await resolve(container.application.api_keys),
                     await resolve(container.storage.api_key_repository),
                 )
+                collectors = await resolve(container.collection.use_cases)
                 server = await resolve(container.api.server)
                 port = await server.start(settings.grpc_address)
                 signals.serving = True
+                scheduler = start_scheduler(settings, collectors)
                 host = settings.grpc_address.rpartition(":")[0]
                 log.info(
                     "serving",
@@ -124,6 +95,8 @@ async def serve(settings: Settings) -> int:
                 )
                 await signals.stop_requested.wait()
                 log.info("stop_requested", signal=signals.received and signals.received.name)
+                # Runs in progress finish (or are cancelled) while the database is up.
+                await stop_scheduler(scheduler, settings.shutdown_grace_seconds)
                 # Health turns NOT_SERVING, watch streams end, in-flight RPCs drain.
                 await server.stop(settings.shutdown_grace_seconds)
             finally:
@@ -245,7 +218,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = _with_overrides(Settings(), args)
     except ValidationError as error:
         for problem in error.errors():
-            name = "OMC_" + "_".join(str(part) for part in problem["loc"]).upper()
+            # Nested settings are named as set: OMC_SOURCES__REDDIT_POSTS__BASE_URL.
+            name = "OMC_" + "__".join(str(part) for part in problem["loc"]).upper()
             print(f"omc: invalid {name}: {problem['msg']}", file=sys.stderr)
         return EXIT_USAGE
     configure_logging(settings.log_level, settings.log_format)

@@ -15,6 +15,7 @@ from dependency_injector import containers, providers
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from omc.adapters.grpc.collector_servicer import collector_binding
 from omc.adapters.grpc.server import GrpcServer, ledger_binding
 from omc.adapters.memory.clock import SystemClock
 from omc.adapters.memory.keys import MemoryApiKeyRepository
@@ -26,6 +27,7 @@ from omc.adapters.postgres.repositories import postgres_repositories
 from omc.application.fanout import PriceTickFanout
 from omc.application.keys import ApiKeys, Authenticator, KeyHasher
 from omc.application.ledger import LedgerUseCases
+from omc.bootstrap.collectors import Collection
 from omc.bootstrap.security import build_secrets, server_credentials_for
 from omc.bootstrap.settings import Settings
 
@@ -137,9 +139,11 @@ class Api(containers.DeclarativeContainer):
     core = providers.DependenciesContainer()
     storage = providers.DependenciesContainer()
     application = providers.DependenciesContainer()
+    collection = providers.DependenciesContainer()
 
     services = providers.List(
         providers.Factory(ledger_binding, use_cases=application.use_cases),
+        providers.Factory(collector_binding, use_cases=collection.use_cases),
     )
     server = providers.Factory(
         GrpcServer,
@@ -158,7 +162,12 @@ class OmcContainer(containers.DeclarativeContainer):
     core = providers.Container(Core, settings=settings)
     storage = providers.Container(Storage, core=core, database_url=database_url)
     application = providers.Container(Application, core=core, storage=storage)
-    api = providers.Container(Api, core=core, storage=storage, application=application)
+    collection = providers.Container(
+        Collection, core=core, storage=storage, application=application
+    )
+    api = providers.Container(
+        Api, core=core, storage=storage, application=application, collection=collection
+    )
 
 
 def build_container(settings: Settings, database_url: str | None = None) -> OmcContainer:

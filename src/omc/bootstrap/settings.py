@@ -48,6 +48,8 @@ class SourceSettings(BaseModel):
     # Requests per second; 0 turns the limit off.
     rate_per_second: NonNegativeFloat | None = None
     user_agent: str | None = None
+    # Attempts per request (1 = no retry) for connect errors, timeouts, 5xx and 429.
+    retry_attempts: PositiveInt | None = None
 
     @field_validator("base_url")
     @classmethod
