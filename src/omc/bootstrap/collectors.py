@@ -13,7 +13,6 @@ from dependency_injector import containers, providers
 
 from omc.adapters.memory.collection import MemoryCollectorLock, MemoryCollectorRunRepository
 from omc.adapters.postgres.collection import PostgresCollectorLock, PostgresCollectorRunRepository
-from omc.adapters.secrets.environment import EnvironmentSecrets
 from omc.adapters.sources import sec_filings
 from omc.adapters.sources.catalog import CollectorConfig, build_collectors, default_configs
 from omc.adapters.sources.http import build_http_client
@@ -71,9 +70,8 @@ class Collection(containers.DeclarativeContainer):
     application = providers.DependenciesContainer()
 
     # The CryptoPanic key (secret `cryptopanic_api_key`) is read at every fetch, so a
-    # rotated key applies without a restart. Override with another SecretsProvider
-    # (e.g. AWS Secrets Manager) where the deployment keeps its secrets elsewhere.
-    secrets = providers.Singleton(EnvironmentSecrets)
+    # rotated key applies without a restart.
+    secrets = core.secrets
     http_client = providers.Resource(
         open_http_client, user_agent=core.settings.provided.http_user_agent
     )
