@@ -151,7 +151,7 @@ def url_with_password(url: str, password: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
-async def database_url(settings: Settings, secrets: SecretsProvider) -> str:
+async def external_database_url(settings: Settings, secrets: SecretsProvider) -> str:
     """OMC_DATABASE_URL, with the `database_password` secret filled in when the URL has
     no password of its own (how a deployment keeps the password out of its config)."""
     assert settings.database_url is not None
