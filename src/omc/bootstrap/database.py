@@ -13,6 +13,7 @@ import structlog
 
 from omc.adapters.postgres import migrate
 from omc.adapters.postgres.embedded import EmbeddedPostgres
+from omc.bootstrap.security import build_secrets, external_database_url
 from omc.bootstrap.settings import Settings, StorageKind
 
 log = structlog.get_logger("omc.cli")
@@ -26,7 +27,8 @@ async def database(settings: Settings) -> AsyncIterator[str | None]:
         yield None
         return
     if settings.database_url is not None:
-        yield settings.database_url.get_secret_value()
+        # The password may live in a secret rather than in the URL (see bootstrap.security).
+        yield await external_database_url(settings, build_secrets(settings))
         return
     # EmbeddedPostgres keeps its cluster in <data_dir>/pgdata, i.e. OMC_HOME/pgdata.
     embedded = EmbeddedPostgres(settings.home)
