@@ -16,17 +16,24 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from omc.adapters.grpc.collector_servicer import collector_binding
+from omc.adapters.grpc.pnl_servicer import pnl_binding
 from omc.adapters.grpc.server import GrpcServer, ledger_binding
+from omc.adapters.grpc.trading_servicer import trading_binding
 from omc.adapters.memory.clock import SystemClock
+from omc.adapters.memory.fills import MemoryFillRepository
 from omc.adapters.memory.keys import MemoryApiKeyRepository
+from omc.adapters.memory.marks import MemoryMarkSource
 from omc.adapters.memory.repositories import memory_repositories
 from omc.adapters.postgres.engine import create_engine
+from omc.adapters.postgres.fills import PostgresFillRepository
 from omc.adapters.postgres.keys import PostgresApiKeyRepository
 from omc.adapters.postgres.listener import PostgresPriceTickListener
+from omc.adapters.postgres.marks import PostgresMarkSource
 from omc.adapters.postgres.repositories import postgres_repositories
 from omc.application.fanout import PriceTickFanout
 from omc.application.keys import ApiKeys, Authenticator, KeyHasher
 from omc.application.ledger import LedgerUseCases
+from omc.application.trading import TradingBooks
 from omc.bootstrap.collectors import Collection
 from omc.bootstrap.security import build_secrets, server_credentials_for
 from omc.bootstrap.settings import Settings
@@ -107,6 +114,16 @@ class Storage(containers.DeclarativeContainer):
         memory=providers.Singleton(MemoryApiKeyRepository),
         postgres=providers.Singleton(PostgresApiKeyRepository, engine=engine),
     )
+    fills = providers.Selector(
+        core.settings.provided.storage,
+        memory=providers.Singleton(MemoryFillRepository),
+        postgres=providers.Singleton(PostgresFillRepository, engine=engine),
+    )
+    marks = providers.Selector(
+        core.settings.provided.storage,
+        memory=providers.Singleton(MemoryMarkSource, repositories.provided.price_ticks),
+        postgres=providers.Singleton(PostgresMarkSource, engine=engine),
+    )
     readiness_probes = providers.Selector(
         core.settings.provided.storage,
         memory=providers.Object(()),
@@ -133,6 +150,14 @@ class Application(containers.DeclarativeContainer):
         max_batch=core.settings.provided.max_batch,
         max_page_size=core.settings.provided.max_page_size,
     )
+    trading = providers.Singleton(
+        TradingBooks,
+        fills=storage.fills,
+        marks=storage.marks,
+        clock=core.clock,
+        max_batch=core.settings.provided.max_batch,
+        max_page_size=core.settings.provided.max_page_size,
+    )
 
 
 class Api(containers.DeclarativeContainer):
@@ -143,6 +168,8 @@ class Api(containers.DeclarativeContainer):
 
     services = providers.List(
         providers.Factory(ledger_binding, use_cases=application.use_cases),
+        providers.Factory(trading_binding, books=application.trading),
+        providers.Factory(pnl_binding, books=application.trading),
         providers.Factory(collector_binding, use_cases=collection.use_cases),
     )
     server = providers.Factory(
