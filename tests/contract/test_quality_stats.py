@@ -1,0 +1,240 @@
+"""QualityStatsSource contract: memory and Postgres fed the same records give EQUAL
+reports (and each gives the expected figures)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import insert, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from omc.adapters.memory.clock import FixedClock
+from omc.adapters.memory.collection import MemoryCollectorRunRepository
+from omc.adapters.memory.quality import MemoryQualityStats
+from omc.adapters.memory.repositories import memory_repositories
+from omc.adapters.postgres import tables
+from omc.adapters.postgres.quality import PostgresQualityStats
+from omc.adapters.postgres.repositories import postgres_repositories
+from omc.application.demo import DEMO_ANCHOR, load_demo_data
+from omc.application.fanout import PriceTickFanout
+from omc.application.ledger import LedgerUseCases
+from omc.application.ports import LedgerRepositories
+from omc.application.quality import QualityReports
+from omc.domain.catalyst import CatalystEvent
+from omc.domain.collection import CollectorRun, RunStatus
+from omc.domain.exchange import PriceTick
+from omc.domain.glass import OnChainMetric, ProtocolMetric
+from omc.domain.human import NewsItem, SocialPost
+from omc.domain.quality import QualityPolicy, QualityReport
+from omc.domain.record import Ledger
+from tests.unit.quality.scenarios import NOW, runs, ticks
+
+pytestmark = pytest.mark.postgres
+
+POLICY = QualityPolicy(
+    collectors={
+        "news": (Ledger.HUMAN, timedelta(minutes=5)),
+        "sec": (Ledger.CATALYST, timedelta(minutes=10)),
+    }
+)
+
+
+@pytest.fixture
+async def pg(clean_postgres: AsyncEngine) -> AsyncIterator[AsyncEngine]:
+    async with clean_postgres.begin() as connection:
+        await connection.execute(text("TRUNCATE collector_runs"))
+    yield clean_postgres
+
+
+class Pair:
+    """The same records in both stores."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.memory = memory_repositories(PriceTickFanout())
+        self.postgres = postgres_repositories(engine)
+        self.memory_runs = MemoryCollectorRunRepository()
+
+    async def add(self, name: str, records: list[object]) -> None:
+        for repositories in (self.memory, self.postgres):
+            repository = getattr(repositories, name)
+            for chunk in range(0, len(records), 5_000):
+                await repository.add_many(records[chunk : chunk + 5_000])
+
+    async def add_runs(self, items: list[CollectorRun]) -> None:
+        for run in items:
+            await self.memory_runs.add(run)
+        async with self.engine.begin() as connection:
+            await connection.execute(
+                insert(tables.collector_runs),
+                [
+                    {
+                        "run_id": r.run_id,
+                        "collector": r.collector,
+                        "started_at": r.started_at,
+                        "finished_at": r.finished_at,
+                        "status": str(r.status),
+                        "fetched": r.fetched,
+                        "inserted": r.inserted,
+                        "updated": r.updated,
+                        "duplicate": r.duplicate,
+                        "rejected": r.rejected,
+                        "error": r.error,
+                    }
+                    for r in items
+                ],
+            )
+
+    async def reports(
+        self, policy: QualityPolicy = POLICY, now: datetime = NOW, **kwargs: object
+    ) -> tuple[QualityReport, QualityReport]:
+        clock = FixedClock(now)
+        memory = QualityReports(MemoryQualityStats(self.memory, self.memory_runs), policy, clock)
+        postgres = QualityReports(PostgresQualityStats(self.engine), policy, clock)
+        return (
+            await memory.report(**kwargs),  # type: ignore[arg-type]
+            await postgres.report(**kwargs),  # type: ignore[arg-type]
+        )
+
+
+@pytest.fixture
+def pair(pg: AsyncEngine) -> Pair:
+    return Pair(pg)
+
+
+async def test_gap_and_outlier_scenario_reports_are_equal(pair: Pair) -> None:
+    await pair.add(
+        "price_ticks", ticks("BTC", NOW - timedelta(hours=3), NOW - timedelta(minutes=20))
+    )
+    await pair.add(
+        "price_ticks", ticks("ETH", NOW - timedelta(hours=2), NOW, price=Decimal("3000"))
+    )
+    # An interior gap, a crossed quote, a wide one, one without bid/ask, a 10x spike.
+    await pair.add(
+        "price_ticks",
+        ticks("SOL", NOW - timedelta(hours=2), NOW - timedelta(hours=1), price=Decimal("20"))
+        + ticks("SOL", NOW - timedelta(minutes=30), NOW, price=Decimal("20")),
+    )
+    at = NOW - timedelta(minutes=45, seconds=3)
+    await pair.add(
+        "price_ticks",
+        [
+            PriceTick("ETH", Decimal("30000"), at, "spiky", "AUD"),
+            PriceTick("ADA", Decimal("1"), at, "feed", bid=Decimal("0.9"), ask=Decimal("1.1")),
+            PriceTick("DOT", Decimal("5"), at, "feed"),
+            # Tracked from before the window, silent in it.
+            PriceTick("XRP", Decimal("2"), NOW - timedelta(days=2), "feed"),
+        ],
+    )
+    memory, postgres = await pair.reports()
+    assert memory == postgres
+    exchange = postgres.ledger(Ledger.EXCHANGE)
+    assert [o.last for o in exchange.outliers] == [Decimal("30000")]
+    assert {(g.key, g.open) for g in exchange.gaps} >= {
+        ("BTC/AUD", True),
+        ("SOL/AUD", False),
+        ("XRP/AUD", True),
+    }
+    sol = next(g for g in exchange.gaps if g.key == "SOL/AUD")
+    assert (sol.start, sol.end) == (NOW - timedelta(hours=1), NOW - timedelta(minutes=30))
+
+
+async def test_every_ledger_reports_equal(pair: Pair) -> None:
+    day = date(2025, 6, 1)
+    await pair.add(
+        "protocol_metrics",
+        [
+            ProtocolMetric("aave", day, NOW - timedelta(hours=10), "llama", Decimal(5)),
+            ProtocolMetric(
+                "lido", day - timedelta(days=3), NOW - timedelta(days=3), "llama", None, Decimal(1)
+            ),
+        ],
+    )
+    await pair.add(
+        "onchain_metrics",
+        [
+            OnChainMetric("BTC", "active_addresses", Decimal(9), NOW - timedelta(hours=h), "glass")
+            for h in (1, 30)
+        ],
+    )
+    await pair.add(
+        "news_items",
+        [
+            NewsItem(
+                "cp",
+                f"n{i}",
+                f"title {i}",
+                f"https://x/{i}",
+                NOW - timedelta(minutes=7 * i),
+                sentiment_score=Decimal("0.5") if i % 2 else None,
+            )
+            for i in range(1, 12)
+        ],
+    )
+    await pair.add(
+        "social_posts",
+        [SocialPost("reddit", "p1", "post", NOW - timedelta(hours=2))],
+    )
+    await pair.add(
+        "catalyst_events",
+        [
+            CatalystEvent(
+                "sec_filing_8_k",
+                "8-K",
+                "sec",
+                "a1",
+                8,
+                NOW - timedelta(days=1),
+                NOW - timedelta(minutes=50),
+                url="https://sec/a1",
+            ),
+            CatalystEvent(
+                "exchange_listing",
+                "list",
+                "coinspot",
+                "b1",
+                6,
+                NOW - timedelta(hours=3),
+                NOW - timedelta(hours=3),
+            ),
+        ],
+    )
+    await pair.add_runs(runs("news", NOW - timedelta(hours=5), NOW, timedelta(minutes=5)))
+    await pair.add_runs(
+        runs(
+            "news",
+            NOW - timedelta(hours=5, minutes=2),
+            NOW - timedelta(hours=1),
+            timedelta(minutes=15),
+            RunStatus.FAILED,
+        )
+    )
+    await pair.add_runs(
+        runs("sec", NOW - timedelta(hours=30), NOW - timedelta(hours=2), timedelta(minutes=10))
+    )
+    memory, postgres = await pair.reports()
+    assert memory == postgres
+    assert all(
+        ledger.has_data for ledger in postgres.ledgers if ledger.ledger is not Ledger.EXCHANGE
+    )
+    human = postgres.ledger(Ledger.HUMAN)
+    assert human.completeness is not None
+    assert 0 < human.completeness < 1
+
+
+async def test_demo_data_reports_are_equal(pair: Pair) -> None:
+    for repositories in (pair.memory, pair.postgres):
+        await load_demo_data(_use_cases(repositories))
+    policy = QualityPolicy(price_cadence=timedelta(minutes=5), window=timedelta(hours=6))
+    memory, postgres = await pair.reports(
+        policy, now=datetime(2026, 1, 2, tzinfo=UTC), as_of=DEMO_ANCHOR
+    )
+    assert memory == postgres
+    assert postgres.ledger(Ledger.EXCHANGE).completeness == 1.0
+
+
+def _use_cases(repositories: LedgerRepositories) -> LedgerUseCases:
+    return LedgerUseCases.build(repositories, PriceTickFanout(), FixedClock(DEMO_ANCHOR))
