@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
-_REFS = re.compile(r"\[\s*(E\d+(?:\s*[,;]\s*E\d+)*)\s*\]")
+_REFS = re.compile(r"\[\s*(E[0-9a-f]+(?:\s*[,;]\s*E[0-9a-f]+)*)\s*\]")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\"'])|\n+")
 
 
@@ -49,7 +49,7 @@ class Claim:
 def parse_draft(draft: str, refs: Mapping[str, str]) -> list[Claim]:
     """Splits a draft into claims and resolves their refs to evidence ids."""
     claims: list[Claim] = []
-    for sentence in _SENTENCE_END.split(draft.strip()):
+    for sentence in _sentences(draft):
         cleaned = sentence.strip().lstrip("-*• ").strip()
         if not cleaned:
             continue
@@ -67,3 +67,22 @@ def parse_draft(draft: str, refs: Mapping[str, str]) -> list[Claim]:
         if text:
             claims.append(Claim(text, tuple(cited), unknown_refs=tuple(unknown)))
     return claims
+
+
+def _sentences(draft: str) -> list[str]:
+    """Lines, split further at sentence ends outside double quotes (a quoted headline
+    may hold full stops of its own)."""
+    pieces: list[str] = []
+    for line in draft.strip().splitlines():
+        start = 0
+        for match in _SENTENCE_END.finditer(line):
+            if line.count('"', 0, match.start()) % 2 == 0:
+                pieces.append(line[start : match.start()])
+                start = match.end()
+        pieces.append(line[start:])
+    return pieces
+
+
+def quoted_spans(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, inner text) of every double-quoted span."""
+    return [(m.start(), m.end(), m.group(1)) for m in re.finditer(r'"([^"]*)"', text)]

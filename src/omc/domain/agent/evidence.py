@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -71,3 +72,14 @@ class EvidenceRow:
 def _looks_numeric(text: str) -> bool:
     stripped = text.strip()
     return bool(stripped) and stripped.lstrip("+-").replace(".", "", 1).isdigit()
+
+
+def ref_for(evidence_id: str) -> str:
+    """The short handle a writer cites ("E3fa9c1"): derived from the id alone, so every
+    analyst and every rerun give the same record the same ref."""
+    return "E" + hashlib.sha256(evidence_id.encode()).hexdigest()[:7]
+
+
+def row_from_json(body: dict[str, Any]) -> EvidenceRow:
+    fields = {k: v for k, v in body.items() if k not in {"ref", "evidence_id", "as_of"}}
+    return EvidenceRow(body["evidence_id"], datetime.fromisoformat(body["as_of"]), fields)

@@ -17,7 +17,7 @@ from enum import StrEnum
 from itertools import permutations
 from typing import Any
 
-from omc.domain.agent.claims import Claim, ClaimStatus
+from omc.domain.agent.claims import Claim, ClaimStatus, quoted_spans
 from omc.domain.agent.evidence import EvidenceRow
 from omc.domain.agent.numbers import NumberMention, extract_numbers, format_like
 
@@ -136,7 +136,7 @@ def check_claim(
         refs = ", ".join(claim.unknown_refs)
         return ClaimCheck(index, Verdict.UNSUPPORTED, reason=f"cites unknown refs {refs}")
     rows = [evidence[eid] for eid in claim.evidence_ids if eid in evidence]
-    mentions = extract_numbers(claim.text)
+    mentions = extract_numbers(_mask_quotes(claim.text, rows))
     if not rows:
         return ClaimCheck(index, Verdict.UNSUPPORTED, reason="cites no evidence")
     plain, percents = candidate_values(rows)
@@ -194,9 +194,21 @@ def settle(claims: Sequence[Claim], verification: Verification) -> list[Claim]:
 
 def _replace_numbers(text: str, mismatches: Sequence[Mismatch]) -> str:
     wrong = {m.mention: m for m in mismatches}
-    mentions: list[NumberMention] = [m for m in extract_numbers(text) if m.raw in wrong]
+    mentions: list[NumberMention] = [
+        m for m in extract_numbers(_mask_quotes(text, ())) if m.raw in wrong
+    ]
     for mention in sorted(mentions, key=lambda m: m.start, reverse=True):
         closest = wrong[mention.raw].closest
         assert closest is not None
         text = text[: mention.start] + format_like(closest, mention) + text[mention.end :]
+    return text
+
+
+def _mask_quotes(text: str, rows: Sequence[EvidenceRow]) -> str:
+    """Quoted text that a cited record holds verbatim (a headline) is a quotation, not a
+    figure: its numbers are blanked. With no rows, every quotation is blanked."""
+    strings = [str(v) for row in rows for v in row.fields.values() if isinstance(v, str)]
+    for start, end, inner in quoted_spans(text):
+        if not rows or any(inner and inner in value for value in strings):
+            text = text[:start] + " " * (end - start) + text[end:]
     return text

@@ -1,0 +1,2 @@
+"""The research agent's adapters: the LangGraph engine, the OpenAI and offline models,
+and the checkpointers."""
