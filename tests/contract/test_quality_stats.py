@@ -43,10 +43,10 @@ POLICY = QualityPolicy(
 
 
 @pytest.fixture
-async def pg(clean_postgres: AsyncEngine) -> AsyncIterator[AsyncEngine]:
+async def pg(clean_postgres: AsyncEngine) -> AsyncEngine:
     async with clean_postgres.begin() as connection:
         await connection.execute(text("TRUNCATE collector_runs"))
-    yield clean_postgres
+    return clean_postgres
 
 
 class Pair:

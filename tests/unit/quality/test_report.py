@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import pytest
+
 from omc.adapters.memory.clock import FixedClock
 from omc.adapters.memory.collection import MemoryCollectorRunRepository
 from omc.adapters.memory.quality import MemoryQualityStats
@@ -20,8 +22,6 @@ from omc.domain.quality import Level, QualityPolicy
 from omc.domain.quality.scoring import VolumeVerdict
 from omc.domain.record import Ledger
 from tests.unit.quality.scenarios import NOW, runs, ticks
-
-import pytest
 
 
 def _setup(policy: QualityPolicy | None = None, now: datetime = NOW):
@@ -122,7 +122,7 @@ async def test_crossed_and_wide_quotes_and_missing_fields_are_counted() -> None:
 
 
 async def _rules(reports: QualityReports):
-    stats = await reports._source.stats(  # noqa: SLF001 (peek at the aggregates)
+    stats = await reports._source.stats(
         reports.policy.query(NOW, NOW), [Ledger.EXCHANGE]
     )
     return stats.ledgers[0].rules

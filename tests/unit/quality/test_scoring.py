@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 
 from omc.domain.quality import Sla, format_age, timeliness
-from omc.domain.quality.scoring import VolumeVerdict, volume_check, weighted
 from omc.domain.quality.policy import Weights
+from omc.domain.quality.scoring import VolumeVerdict, volume_check, weighted
 
 SLA = Sla(timedelta(seconds=10), timedelta(minutes=5))
 
