@@ -42,6 +42,14 @@ RPC_SCOPES: dict[str, Scope] = {
     "/omc.v1.CollectorService/ListCollectors": Scope.LEDGER_READ,
     "/omc.v1.CollectorService/RunCollector": Scope.COLLECTORS_RUN,
     "/omc.v1.CollectorService/ListCollectorRuns": Scope.LEDGER_READ,
+    "/omc.v1.AgentService/CreateSession": Scope.AGENT,
+    "/omc.v1.AgentService/Converse": Scope.AGENT,
+    "/omc.v1.AgentService/GetSession": Scope.AGENT,
+    "/omc.v1.AgentService/ListSessions": Scope.AGENT,
+    "/omc.v1.AgentService/CancelSession": Scope.AGENT,
+    "/omc.v1.QualityService/GetQualityReport": Scope.LEDGER_READ,
+    "/omc.v1.QualityService/ListQualityAlerts": Scope.LEDGER_READ,
+    "/omc.v1.QualityService/WatchQualityAlerts": Scope.LEDGER_READ,
 }
 
 
