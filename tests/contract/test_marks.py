@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 
 from omc.application.trading_ports import Mark, MarkField
-from tests.contract.test_fill_repository import TradingStore, trading_store
 from tests.conftest import Storage
+from tests.contract.test_fill_repository import TradingStore, trading_store
 from tests.support.records import at, tick
 
 

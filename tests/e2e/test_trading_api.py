@@ -7,15 +7,20 @@ from price ticks ingested through LedgerService, and isolation between users.
 
 from __future__ import annotations
 
+import asyncio
+import os
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import grpc
 import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 from google.rpc import error_details_pb2
 from grpc import aio
+from PIL import Image
 
 from omc.adapters.grpc.auth import AuthInterceptor
 from omc.adapters.grpc.pnl_servicer import pnl_binding
@@ -25,9 +30,8 @@ from omc.adapters.memory.clock import SystemClock
 from omc.adapters.memory.keys import MemoryApiKeyRepository
 from omc.application.ledger import LedgerUseCases
 from omc.application.trading import TradingBooks
-from omc.v1 import ledger_pb2, ledger_pb2_grpc, pnl_pb2, pnl_pb2_grpc
+from omc.v1 import ledger_pb2, ledger_pb2_grpc, pnl_pb2, pnl_pb2_grpc, trading_pb2_grpc
 from omc.v1 import trading_pb2 as tpb
-from omc.v1 import trading_pb2_grpc
 from tests.conftest import Storage
 from tests.contract.test_fill_repository import trading_store
 from tests.e2e.support_security import bearer, details, key_tools
@@ -46,6 +50,8 @@ class Api:
     admin: Metadata
     reader: Metadata  # alice, trading:read only
     ticker: Metadata  # ledger:write, to ingest prices
+    port: int
+    alice_key: str
 
     async def record(
         self, who: Metadata, *fills: tpb.Fill, user_id: str = ""
@@ -114,16 +120,20 @@ async def api(storage: Storage, request: pytest.FixtureRequest) -> AsyncIterator
     async def key(user: str, *scopes: str) -> Metadata:
         return bearer((await api_keys.create(user, list(scopes))).plaintext)
 
+    alice = (await api_keys.create("alice", ["trading:read", "trading:write"])).plaintext
+
     try:
         yield Api(
             trading_pb2_grpc.TradingServiceStub(channel),
             pnl_pb2_grpc.PnLServiceStub(channel),
             ledger_pb2_grpc.LedgerServiceStub(channel),
-            alice=await key("alice", "trading:read", "trading:write"),
+            alice=bearer(alice),
             bob=await key("bob", "trading:read", "trading:write"),
             admin=await key("root", "admin"),
             reader=await key("alice", "trading:read"),
             ticker=await key("feed", "ledger:write"),
+            port=port,
+            alice_key=alice,
         )
     finally:
         await channel.close()
@@ -147,7 +157,8 @@ async def test_buy_then_sell_realizes_the_difference(api: Api) -> None:
     assert (summary.unrealized_pnl, summary.total_pnl) == ("0", "5000")  # flat: known zero
     assert (summary.closing_trades, summary.wins, summary.losses) == (1, 1, 0)
     assert summary.profit_factor == ""  # no losses: absent, never zero
-    assert summary.average_loss == "" and summary.largest_loss == ""
+    assert summary.average_loss == ""
+    assert summary.largest_loss == ""
     assert summary.quote == "AUD"
 
 
@@ -183,7 +194,8 @@ async def test_partial_sell_and_a_window_that_starts_after_the_buy(api: Api) -> 
     assert summary.realized_pnl == "6000"  # the buy before the window is still the cost
     assert summary.unrealized_pnl == "21000"  # 7 x (53000 - 50000), marked from the ledger
     assert [(p.quantity, p.mark) for p in summary.positions] == [("7", "53000")]
-    assert before.realized_pnl == "0" and before.closing_trades == 0
+    assert before.realized_pnl == "0"
+    assert before.closing_trades == 0
     assert before.win_rate == ""
 
 
@@ -375,7 +387,63 @@ async def test_list_fills_pages_and_validates(api: Api) -> None:
     )
 
     assert [f.fill_id for f in (*first.fills, *second.fills)] == ["f0", "f1", "f2", "f3"]
-    assert first.fills[0].owner == "alice" and first.fills[0].executed_at == _ts(0)
+    assert first.fills[0].owner == "alice"
+    assert first.fills[0].executed_at == _ts(0)
     with pytest.raises(aio.AioRpcError) as raised:
         await api.trading.ListFills(tpb.ListFillsRequest(page_size=-1), metadata=api.alice)
     assert raised.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+
+
+# --- the CLI ------------------------------------------------------------------------------
+
+
+async def omc(api: Api, home: Path, key: str, *args: str) -> tuple[int, str, str]:
+    """Runs the `omc` command in a child process against the in-process server."""
+    env = {
+        **os.environ,
+        "OMC_GRPC_ADDRESS": f"127.0.0.1:{api.port}",
+        "OMC_API_KEY": key,
+        "OMC_HOME": str(home),
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", "import sys; from omc.cli import main; sys.exit(main())", *args,
+        env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(process.communicate(), timeout=120)
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+async def test_omc_pnl_prints_the_summary_and_plots(api: Api, tmp_path: Path) -> None:
+    await api.record(
+        api.alice,
+        buy("b1", "1", "50000", 0),
+        buy("b2", "1", "51000", 1),
+        sell("s", "1", "53000", 30),
+    )
+    await api.price("BTC", 40, "52000")
+    png = tmp_path / "equity.png"
+
+    code, out, _err = await omc(
+        api, tmp_path, api.alice_key, "pnl", "--method", "lifo", "--start", "2024-05-01",
+        "--plot", str(png),
+    )  # fmt: skip
+
+    assert code == 0
+    table = dict(line.split("  ", 1) for line in out.splitlines() if "  " in line)
+    figures = {label.strip(): value.strip() for label, value in table.items()}
+    assert figures["method"] == "lifo"
+    assert figures["realized PnL"] == "2000"  # LIFO: 53,000 - 51,000
+    assert figures["profit factor"] == "n/a"  # no losses: absent, not 0
+    assert figures["unrealized PnL"] == "2000"  # LIFO keeps the 50,000 lot: 52,000 - 50,000
+    with Image.open(png) as image:
+        assert image.format == "PNG"
+        assert image.size[0] > 100
+
+
+async def test_omc_pnl_reports_errors_without_a_traceback(api: Api, tmp_path: Path) -> None:
+    code, _out, err = await omc(api, tmp_path, "omc_" + "x" * 43, "pnl")
+
+    assert code == 1
+    assert "UNAUTHENTICATED" in err
+    assert "Traceback" not in err

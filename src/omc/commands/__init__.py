@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-MODULES: tuple[str, ...] = ("omc.commands.collect", "omc.commands.keys")
+MODULES: tuple[str, ...] = ("omc.commands.collect", "omc.commands.keys", "omc.commands.pnl")
 
 
 class CommandModule(Protocol):

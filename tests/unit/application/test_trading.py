@@ -208,7 +208,8 @@ async def test_summary_by_method(world: World, method: CostMethod, realized: str
     assert result.summary.realized == Decimal(realized)
     assert result.summary.unrealized is None  # no price for the open BTC
     assert result.summary.unmarked == ("BTC/AUD",)
-    assert result.start == T0 and result.end == NOW
+    assert result.start == T0
+    assert result.end == NOW
 
 
 async def test_a_window_after_the_buy_keeps_its_cost(world: World) -> None:
@@ -262,7 +263,8 @@ async def test_breakdown_and_history(world: World) -> None:
     assert {k: v.realized for k, v in by_strategy.items()} == {"": -1, "grid": 30}
     assert [p.realized for p in points] == [0, 29, 0]
     # Day 1 ends holding 1 BTC (no price: unknown) and 2 ETH at 11.
-    assert points[0].equity is None and points[0].unmarked == ("BTC/AUD",)
+    assert points[0].equity is None
+    assert points[0].unmarked == ("BTC/AUD",)
     # Day 2 ends flat in BTC, 1 ETH at 11 (cost 10): equity 29 + 1.
     assert points[1].equity == Decimal(30)
     assert points[2].equity == Decimal(31)  # ETH marked at 12 on day 3
