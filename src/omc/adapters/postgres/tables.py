@@ -13,9 +13,11 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    ForeignKey,
     Identity,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Numeric,
     Table,
@@ -298,3 +300,83 @@ Index(
     unique=True,
     postgresql_where=quality_alerts.c.resolved_at.is_(None),
 )
+
+# --- Agent: sessions, their events, and LangGraph's checkpoint tables --------------------
+agent_sessions = Table(
+    "agent_sessions",
+    metadata,
+    Column("session_id", Text(collation="C"), primary_key=True),
+    _key_text("owner"),
+    Column("goal", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("model", Text, nullable=False),
+    _time("created_at"),
+    _time("updated_at"),
+    Column("last_seq", BigInteger, nullable=False),
+    Column("error", Text, nullable=False),
+)
+# ListSessions: one owner's sessions, newest first, keyset on (created_at, session_id).
+Index(
+    "ix_agent_sessions_owner_order",
+    agent_sessions.c.owner,
+    agent_sessions.c.created_at,
+    agent_sessions.c.session_id,
+)
+agent_events = Table(
+    "agent_events",
+    metadata,
+    Column(
+        "session_id",
+        Text(collation="C"),
+        ForeignKey("agent_sessions.session_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("seq", BigInteger, primary_key=True),
+    Column("kind", Text, nullable=False),
+    Column("payload", JSONB, nullable=False),
+    _time("created_at"),
+)
+# The schema of langgraph-checkpoint-postgres (its migrations 0-9), created by our
+# migration so `omc migrate` owns every table; AsyncPostgresSaver.setup() then finds
+# its versions recorded and does nothing.
+checkpoint_migrations = Table(
+    "checkpoint_migrations", metadata, Column("v", Integer, primary_key=True, autoincrement=False)
+)
+checkpoints = Table(
+    "checkpoints",
+    metadata,
+    Column("thread_id", Text, primary_key=True),
+    Column("checkpoint_ns", Text, primary_key=True, server_default=""),
+    Column("checkpoint_id", Text, primary_key=True),
+    Column("parent_checkpoint_id", Text, nullable=True),
+    Column("type", Text, nullable=True),
+    Column("checkpoint", JSONB, nullable=False),
+    Column("metadata", JSONB, nullable=False, server_default="{}"),
+)
+Index("checkpoints_thread_id_idx", checkpoints.c.thread_id)
+checkpoint_blobs = Table(
+    "checkpoint_blobs",
+    metadata,
+    Column("thread_id", Text, primary_key=True),
+    Column("checkpoint_ns", Text, primary_key=True, server_default=""),
+    Column("channel", Text, primary_key=True),
+    Column("version", Text, primary_key=True),
+    Column("type", Text, nullable=False),
+    Column("blob", LargeBinary, nullable=True),
+)
+Index("checkpoint_blobs_thread_id_idx", checkpoint_blobs.c.thread_id)
+checkpoint_writes = Table(
+    "checkpoint_writes",
+    metadata,
+    Column("thread_id", Text, primary_key=True),
+    Column("checkpoint_ns", Text, primary_key=True, server_default=""),
+    Column("checkpoint_id", Text, primary_key=True),
+    Column("task_id", Text, primary_key=True),
+    Column("idx", Integer, primary_key=True, autoincrement=False),
+    Column("channel", Text, nullable=False),
+    Column("type", Text, nullable=True),
+    Column("blob", LargeBinary, nullable=False),
+    Column("task_path", Text, nullable=False, server_default=""),
+)
+Index("checkpoint_writes_thread_id_idx", checkpoint_writes.c.thread_id)
+AGENT_TABLES = (agent_sessions, agent_events, checkpoint_blobs, checkpoint_writes, checkpoints)
