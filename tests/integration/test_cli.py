@@ -52,6 +52,8 @@ def omc_environment(home: Path, database_url: str | None) -> dict[str, str]:
     )
     if database_url is not None:
         env["OMC_DATABASE_URL"] = database_url
+        # Replicas on one external database share a pepper, so omc wants it configured.
+        env["OMC_API_KEY_PEPPER"] = "pepper-for-cli-tests"
     return env
 
 
@@ -136,7 +138,14 @@ def health_status(address: str) -> int:
     return int(response.status)
 
 
-def ingest_tick(address: str, symbol: str, last: str) -> ledger_pb2.IngestPriceTicksResponse:
+def admin_key(home: Path) -> tuple[tuple[str, str]]:
+    """Call metadata with the admin key the first `omc serve` wrote to OMC_HOME."""
+    return (("authorization", "Bearer " + (home / "admin.key").read_text().strip()),)
+
+
+def ingest_tick(
+    address: str, home: Path, symbol: str, last: str
+) -> ledger_pb2.IngestPriceTicksResponse:
     observed = Timestamp()
     observed.FromDatetime(datetime(2026, 2, 1, 12, 0, tzinfo=UTC))
     tick = ledger_pb2.PriceTick(
@@ -145,15 +154,18 @@ def ingest_tick(address: str, symbol: str, last: str) -> ledger_pb2.IngestPriceT
     with grpc.insecure_channel(address) as channel:
         stub = ledger_pb2_grpc.LedgerServiceStub(channel)
         return stub.IngestPriceTicks(
-            ledger_pb2.IngestPriceTicksRequest(ticks=[tick]), timeout=RPC_TIMEOUT
+            ledger_pb2.IngestPriceTicksRequest(ticks=[tick]),
+            metadata=admin_key(home),
+            timeout=RPC_TIMEOUT,
         )
 
 
-def latest_prices(address: str, *symbols: str) -> dict[str, str]:
+def latest_prices(address: str, home: Path, *symbols: str) -> dict[str, str]:
     with grpc.insecure_channel(address) as channel:
         stub = ledger_pb2_grpc.LedgerServiceStub(channel)
         response = stub.GetLatestPrices(
             ledger_pb2.GetLatestPricesRequest(symbols=list(symbols), quote="AUD"),
+            metadata=admin_key(home),
             timeout=RPC_TIMEOUT,
         )
     return {tick.symbol: tick.last for tick in response.ticks}
@@ -225,7 +237,7 @@ def test_serve_is_healthy_stops_on_sigterm_and_keeps_its_data(
         check = run_omc(env, "health", "--address", address)
         assert check.returncode == 0, check.stderr
         assert check.stdout.strip() == f"{address}: SERVING"
-        assert ingest_tick(address, "btc", "150000.5").inserted == 1
+        assert ingest_tick(address, home, "btc", "150000.5").inserted == 1
         assert served.terminate() == 0
         served.wait_for("stopped", STOP_TIMEOUT)
 
@@ -233,7 +245,7 @@ def test_serve_is_healthy_stops_on_sigterm_and_keeps_its_data(
     assert after_stop.returncode == 1
 
     with serving(env) as (served, address):
-        assert latest_prices(address, "BTC") == {"BTC": "150000.5"}
+        assert latest_prices(address, home, "BTC") == {"BTC": "150000.5"}
         assert served.terminate() == 0
 
 
@@ -244,7 +256,7 @@ def test_without_a_database_url_an_embedded_postgres_lives_as_long_as_omc(home: 
     with serving(env) as (served, address):
         assert postmaster_pid.exists()
         assert health_status(address) == health_pb2.HealthCheckResponse.SERVING
-        assert ingest_tick(address, "eth", "4900.25").inserted == 1
+        assert ingest_tick(address, home, "eth", "4900.25").inserted == 1
         assert served.terminate() == 0
         served.wait_for("embedded_postgres_stopped", STOP_TIMEOUT)
     assert not postmaster_pid.exists()
@@ -255,7 +267,7 @@ def test_without_a_database_url_an_embedded_postgres_lives_as_long_as_omc(home: 
     assert not postmaster_pid.exists()
 
     with serving(env) as (served, address):
-        prices = latest_prices(address, "BTC", "ETH")
+        prices = latest_prices(address, home, "BTC", "ETH")
         # ETH: the tick ingested before the restart is newer than the demo's.
         assert prices["ETH"] == "4900.25"
         assert "BTC" in prices
