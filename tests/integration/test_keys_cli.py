@@ -49,8 +49,8 @@ def database_url(postgres_server_url: str) -> Iterator[str]:
 
 @pytest.fixture
 def env(home: Path, database_url: str) -> dict[str, str]:
-    # An external database needs a configured pepper: replicas must share one.
-    return omc_environment(home, database_url) | {"OMC_API_KEY_PEPPER": "pepper-for-cli-tests"}
+    # With an external database this includes OMC_API_KEY_PEPPER: replicas share one.
+    return omc_environment(home, database_url)
 
 
 def created(stdout: str) -> dict[str, str]:
@@ -126,6 +126,7 @@ def test_bad_requests_are_usage_errors_naming_the_problem(env: dict[str, str]) -
 
 def test_an_external_database_without_a_pepper_is_refused(home: Path, database_url: str) -> None:
     env = omc_environment(home, database_url)
+    del env["OMC_API_KEY_PEPPER"]
 
     keys = run_omc(env, "keys", "create", "--user", "alice", "--scopes", "admin")
     serve = run_omc(env, "serve")
