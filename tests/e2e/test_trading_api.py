@@ -414,6 +414,7 @@ async def omc(api: Api, home: Path, key: str, *args: str) -> tuple[int, str, str
     return process.returncode, out.decode(), err.decode()
 
 
+@pytest.mark.parametrize("storage", ["memory"], indirect=True)  # the CLI, not storage
 async def test_omc_pnl_prints_the_summary_and_plots(api: Api, tmp_path: Path) -> None:
     await api.record(
         api.alice,
@@ -441,6 +442,7 @@ async def test_omc_pnl_prints_the_summary_and_plots(api: Api, tmp_path: Path) ->
         assert image.size[0] > 100
 
 
+@pytest.mark.parametrize("storage", ["memory"], indirect=True)
 async def test_omc_pnl_reports_errors_without_a_traceback(api: Api, tmp_path: Path) -> None:
     code, _out, err = await omc(api, tmp_path, "omc_" + "x" * 43, "pnl")
 
