@@ -143,7 +143,7 @@ async def demo_data(settings: Settings) -> int:
     return EXIT_OK
 
 
-def health(address: str, service: str, timeout: float) -> int:
+def health(address: str, service: str, timeout: float, credentials: Any = None) -> int:
     # Imported here: only this client command needs them, and they are cheap to skip.
     import grpc
     from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -154,7 +154,13 @@ def health(address: str, service: str, timeout: float) -> int:
         host = "127.0.0.1"
     target = f"{host}:{port}"
     try:
-        with grpc.insecure_channel(target) as channel:
+        # TLS when the client settings ask for it (OMC_TLS_CA / client certificate).
+        channel = (
+            grpc.secure_channel(target, credentials)
+            if credentials is not None
+            else grpc.insecure_channel(target)
+        )
+        with channel:
             response = health_pb2_grpc.HealthStub(channel).Check(
                 health_pb2.HealthCheckRequest(service=service), timeout=timeout
             )
@@ -225,7 +231,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(settings.log_level, settings.log_format)
 
     if args.command == "health":
-        return health(settings.grpc_address, args.service, args.timeout)
+        from omc.commands.client import channel_credentials
+
+        credentials = channel_credentials(settings)
+        return health(settings.grpc_address, args.service, args.timeout, credentials)
     handler = getattr(args, "handler", None)
     if handler is not None:
         outcome = handler(settings, args)
