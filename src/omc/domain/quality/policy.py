@@ -50,7 +50,7 @@ class Sla:
             raise ValueError("an SLA needs 0 <= target < stale")
 
 
-def _ledger_slas() -> dict[str, Sla]:
+def default_slas() -> dict[str, Sla]:
     return {
         FEED_EXCHANGE: Sla(timedelta(seconds=10), timedelta(minutes=5)),
         FEED_NEWS: Sla(timedelta(minutes=5), timedelta(minutes=30)),
@@ -96,7 +96,7 @@ class QualityPolicy:
     # A series (symbol, protocol, collector) counts as tracked when it has data this far
     # before the window: a symbol that went silent must not simply vanish from the report.
     tracking_lookback: timedelta = timedelta(days=7)
-    slas: Mapping[str, Sla] = field(default_factory=_ledger_slas)
+    slas: Mapping[str, Sla] = field(default_factory=default_slas)
     # (ask - bid) / mid above this is an invalid quote.
     max_spread: Decimal = Decimal("0.05")
     # A tick further than k x MAD from its hour's median is an outlier; MAD is floored at
