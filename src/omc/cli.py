@@ -23,6 +23,7 @@ from omc.bootstrap.collectors import start_scheduler, stop_scheduler
 from omc.bootstrap.containers import build_container, resolve
 from omc.bootstrap.database import database, migrated
 from omc.bootstrap.logging import configure_logging
+from omc.bootstrap.quality import start_monitor, stop_monitor
 from omc.bootstrap.security import SecurityConfigurationError, prepare_serving
 from omc.bootstrap.settings import Settings, StorageKind
 
@@ -85,6 +86,8 @@ async def serve(settings: Settings) -> int:
                 port = await server.start(settings.grpc_address)
                 signals.serving = True
                 scheduler = start_scheduler(settings, collectors)
+                monitor = await resolve(container.quality.monitor)
+                monitor_task = start_monitor(settings, monitor)
                 host = settings.grpc_address.rpartition(":")[0]
                 log.info(
                     "serving",
@@ -97,6 +100,7 @@ async def serve(settings: Settings) -> int:
                 log.info("stop_requested", signal=signals.received and signals.received.name)
                 # Runs in progress finish (or are cancelled) while the database is up.
                 await stop_scheduler(scheduler, settings.shutdown_grace_seconds)
+                await stop_monitor(monitor_task, monitor, settings.shutdown_grace_seconds)
                 # Health turns NOT_SERVING, watch streams end, in-flight RPCs drain.
                 await server.stop(settings.shutdown_grace_seconds)
             finally:

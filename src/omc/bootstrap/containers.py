@@ -15,7 +15,10 @@ from dependency_injector import containers, providers
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from omc.adapters.grpc.admin_servicer import admin_binding
+from omc.adapters.grpc.auth import AuthInterceptor
 from omc.adapters.grpc.collector_servicer import collector_binding
+from omc.adapters.grpc.limits import LimitsInterceptor
 from omc.adapters.grpc.pnl_servicer import pnl_binding
 from omc.adapters.grpc.server import GrpcServer, ledger_binding
 from omc.adapters.grpc.trading_servicer import trading_binding
@@ -33,8 +36,10 @@ from omc.adapters.postgres.repositories import postgres_repositories
 from omc.application.fanout import PriceTickFanout
 from omc.application.keys import ApiKeys, Authenticator, KeyHasher
 from omc.application.ledger import LedgerUseCases
+from omc.application.rate_limit import RateLimiter
 from omc.application.trading import TradingBooks
 from omc.bootstrap.collectors import Collection
+from omc.bootstrap.quality import Quality
 from omc.bootstrap.security import build_secrets, server_credentials_for
 from omc.bootstrap.settings import Settings
 
@@ -165,16 +170,35 @@ class Api(containers.DeclarativeContainer):
     storage = providers.DependenciesContainer()
     application = providers.DependenciesContainer()
     collection = providers.DependenciesContainer()
+    quality = providers.DependenciesContainer()
 
     services = providers.List(
         providers.Factory(ledger_binding, use_cases=application.use_cases),
         providers.Factory(trading_binding, books=application.trading),
         providers.Factory(pnl_binding, books=application.trading),
         providers.Factory(collector_binding, use_cases=collection.use_cases),
+        quality.binding,
+        providers.Factory(admin_binding, api_keys=application.api_keys),
+    )
+    rate_limiter = providers.Singleton(
+        RateLimiter,
+        rate=core.settings.provided.rate_limit_per_second,
+        burst=core.settings.provided.rate_limit_burst,
+    )
+    # In this order, after GrpcServer's own request-id/logging/error interceptor: the
+    # limits read the principal that authentication sets.
+    interceptors = providers.List(
+        providers.Factory(AuthInterceptor, authenticator=application.authenticator),
+        providers.Factory(
+            LimitsInterceptor,
+            rate_limiter=rate_limiter,
+            deadline_seconds=core.settings.provided.rpc_deadline_seconds,
+        ),
     )
     server = providers.Factory(
         GrpcServer,
         services=services,
+        interceptors=interceptors,
         readiness_probes=storage.readiness_probes,
         max_receive_message_bytes=core.settings.provided.max_message_bytes,
         max_send_message_bytes=core.settings.provided.max_message_bytes,
@@ -192,8 +216,14 @@ class OmcContainer(containers.DeclarativeContainer):
     collection = providers.Container(
         Collection, core=core, storage=storage, application=application
     )
+    quality = providers.Container(Quality, core=core, storage=storage, collection=collection)
     api = providers.Container(
-        Api, core=core, storage=storage, application=application, collection=collection
+        Api,
+        core=core,
+        storage=storage,
+        application=application,
+        collection=collection,
+        quality=quality,
     )
 
 

@@ -85,6 +85,11 @@ class Settings(BaseSettings):
     max_message_bytes: PositiveInt = 4 * MIB
     shutdown_grace_seconds: PositiveFloat = 10.0
     db_pool_size: PositiveInt = Field(default=10, le=1_000)
+    # Per user and per replica (N replicas allow N times this): a token bucket.
+    rate_limit_per_second: PositiveFloat = 50.0
+    rate_limit_burst: PositiveInt = 100
+    # Every unary RPC ends with DEADLINE_EXCEEDED after this long; streams are exempt.
+    rpc_deadline_seconds: PositiveFloat = 30.0
     # Server TLS: certificate and key together; a client CA on top turns on mutual TLS.
     tls_cert: Path | None = None
     tls_key: Path | None = None
@@ -102,6 +107,31 @@ class Settings(BaseSettings):
     http_user_agent: str = "omc/0.1 (Oh My Coins market intelligence; contact ops@example.com)"
     # SEC EDGAR refuses requests without a User-Agent naming a contact.
     sec_user_agent: str = "OMC Oh My Coins ops@example.com"
+    # Data quality (README "Data quality"): report window, cadence, weights, thresholds,
+    # SLA overrides as JSON {"exchange/prices": [target_s, stale_s], ...}, the monitor.
+    quality_window_hours: int = Field(default=24, ge=1, le=720)
+    quality_price_cadence_seconds: PositiveInt = 10
+    quality_weight_completeness: float = Field(default=0.3, ge=0)
+    quality_weight_timeliness: float = Field(default=0.4, ge=0)
+    quality_weight_accuracy: float = Field(default=0.3, ge=0)
+    quality_alert_medium: float = Field(default=0.7, ge=0, le=1)
+    quality_alert_high: float = Field(default=0.5, ge=0, le=1)
+    quality_slas: dict[str, tuple[float, float]] = Field(default_factory=dict)
+    quality_max_spread: float = Field(default=0.05, gt=0)
+    quality_mad_k: PositiveFloat = 10.0
+    quality_monitor_enabled: bool = True
+    quality_monitor_interval_seconds: PositiveFloat = 60.0
+    quality_watch_poll_seconds: PositiveFloat = 2.0
+    # Alert events are published here when set (plus the log and the database always).
+    alerts_sns_topic_arn: str | None = None
+    # The research agent. With no `openai_api_key` secret the offline model answers;
+    # OMC_AGENT_MODEL=offline forces it even with a key.
+    agent_model: str = "gpt-4o-mini"
+    openai_base_url: str | None = None
+    agent_max_steps: PositiveInt = Field(default=40, ge=10)
+    agent_max_tool_calls: PositiveInt = 6
+    agent_wall_clock_seconds: PositiveFloat = 60.0
+    agent_max_tokens: PositiveInt = 60_000
 
     @field_validator("sources")
     @classmethod

@@ -8,7 +8,12 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-MODULES: tuple[str, ...] = ("omc.commands.collect", "omc.commands.keys", "omc.commands.pnl")
+MODULES: tuple[str, ...] = (
+    "omc.commands.collect",
+    "omc.commands.keys",
+    "omc.commands.pnl",
+    "omc.commands.quality",
+)
 
 
 class CommandModule(Protocol):
