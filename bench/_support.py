@@ -15,6 +15,13 @@ from typing import Any
 
 from omc.adapters.postgres import migrate
 from omc.adapters.postgres.embedded import EmbeddedPostgres
+from omc.bootstrap.logging import configure_logging
+
+
+def quiet_logs() -> None:
+    """Production logging (JSON) at warning level: the one line per RPC is an info line,
+    and writing hundreds of thousands of them would measure the terminal."""
+    configure_logging("warning", "json")
 
 
 @contextlib.contextmanager

@@ -20,7 +20,7 @@ from grpc import aio
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._support import Report, bench_database
+from bench._support import Report, bench_database, quiet_logs
 from omc.adapters.grpc.server import GrpcServer, ledger_binding
 from omc.adapters.memory.clock import SystemClock
 from omc.adapters.postgres.engine import create_engine, libpq_url
@@ -145,6 +145,7 @@ def main() -> None:
     parser.add_argument("--baseline-ticks", type=int, default=20_000)
     parser.add_argument("--json")
     args = parser.parse_args()
+    quiet_logs()
     data = rows(args.ticks)
     report = Report("Ingest: price ticks into Postgres")
     with bench_database() as url:

@@ -24,9 +24,10 @@ from sqlalchemy import (
     exc,
     func,
     select,
+    text,
     tuple_,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, distinct_on
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.types import DateTime
 
@@ -329,22 +330,53 @@ class PostgresPriceTickRepository(PostgresRecordRepository[PriceTick]):
     async def latest(
         self, symbols: Sequence[str], quote: str | None, source: str | None
     ) -> list[PriceTick]:
-        t = self._table.c
-        statement = (
-            select(*self._columns)
-            .ext(distinct_on(t.symbol, t.quote))
-            # Ties on time go to the first source by name, as the port promises.
-            .order_by(t.symbol, t.quote, t.observed_at.desc(), t.source)
-        )
+        params: dict[str, Any] = {"quote": quote, "source": source}
+        columns = ", ".join(f"t.{name}" for name in self._fields)
+        # A loose index scan: visit the distinct (symbol, quote) pairs through the key
+        # index, one probe per pair, then take each pair's newest tick with one more
+        # probe. DISTINCT ON would sort the whole table: seconds at millions of rows.
         if symbols:
-            statement = statement.where(t.symbol.in_(list(symbols)))
-        if quote:
-            statement = statement.where(t.quote == quote)
-        if source:
-            statement = statement.where(t.source == source)
+            params["symbols"] = list(symbols)
+            # Per requested symbol, walk its quotes: equality on symbol keeps every
+            # probe a single index descent.
+            pairs = """
+                (SELECT wanted.symbol, first.quote
+                 FROM unnest(CAST(:symbols AS text[])) AS wanted(symbol)
+                 CROSS JOIN LATERAL (
+                     SELECT t.quote FROM price_ticks t WHERE t.symbol = wanted.symbol
+                     ORDER BY t.quote LIMIT 1) AS first)
+              UNION ALL
+                SELECT pairs.symbol, following.quote FROM pairs CROSS JOIN LATERAL (
+                    SELECT t.quote FROM price_ticks t
+                    WHERE t.symbol = pairs.symbol AND t.quote > pairs.quote
+                    ORDER BY t.quote LIMIT 1) AS following
+            """
+        else:
+            pairs = """
+                (SELECT t.symbol, t.quote FROM price_ticks t ORDER BY t.symbol, t.quote LIMIT 1)
+              UNION ALL
+                SELECT following.symbol, following.quote FROM pairs CROSS JOIN LATERAL (
+                    SELECT t.symbol, t.quote FROM price_ticks t
+                    WHERE (t.symbol, t.quote) > (pairs.symbol, pairs.quote)
+                    ORDER BY t.symbol, t.quote LIMIT 1) AS following
+            """
+        # Ties on time go to the first source by name, as the port promises.
+        statement = text(
+            f"""
+            WITH RECURSIVE pairs(symbol, quote) AS ({pairs})
+            SELECT newest.* FROM pairs CROSS JOIN LATERAL (
+                SELECT {columns} FROM price_ticks t
+                WHERE t.symbol = pairs.symbol AND t.quote = pairs.quote
+                  AND (CAST(:source AS text) IS NULL OR t.source = :source)
+                ORDER BY t.observed_at DESC, t.source LIMIT 1
+            ) AS newest
+            WHERE CAST(:quote AS text) IS NULL OR pairs.quote = :quote
+            ORDER BY newest.symbol, newest.quote
+            """  # noqa: S608 (only our own column names and fixed fragments are inlined)
+        )
         with storage_errors():
             async with self._engine.connect() as connection:
-                rows = (await connection.execute(statement)).all()
+                rows = (await connection.execute(statement, params)).all()
         return [self._from_row(row) for row in rows]
 
 
