@@ -16,6 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from omc.adapters.grpc.admin_servicer import admin_binding
+from omc.adapters.grpc.agent_servicer import agent_binding
 from omc.adapters.grpc.auth import AuthInterceptor
 from omc.adapters.grpc.collector_servicer import collector_binding
 from omc.adapters.grpc.limits import LimitsInterceptor
@@ -38,6 +39,7 @@ from omc.application.keys import ApiKeys, Authenticator, KeyHasher
 from omc.application.ledger import LedgerUseCases
 from omc.application.rate_limit import RateLimiter
 from omc.application.trading import TradingBooks
+from omc.bootstrap.agent import Agent
 from omc.bootstrap.collectors import Collection
 from omc.bootstrap.quality import Quality
 from omc.bootstrap.security import build_secrets, server_credentials_for
@@ -171,6 +173,7 @@ class Api(containers.DeclarativeContainer):
     application = providers.DependenciesContainer()
     collection = providers.DependenciesContainer()
     quality = providers.DependenciesContainer()
+    agent = providers.DependenciesContainer()
 
     services = providers.List(
         providers.Factory(ledger_binding, use_cases=application.use_cases),
@@ -179,6 +182,7 @@ class Api(containers.DeclarativeContainer):
         providers.Factory(collector_binding, use_cases=collection.use_cases),
         quality.binding,
         providers.Factory(admin_binding, api_keys=application.api_keys),
+        providers.Factory(agent_binding, sessions=agent.sessions),
     )
     rate_limiter = providers.Singleton(
         RateLimiter,
@@ -217,6 +221,7 @@ class OmcContainer(containers.DeclarativeContainer):
         Collection, core=core, storage=storage, application=application
     )
     quality = providers.Container(Quality, core=core, storage=storage, collection=collection)
+    agent = providers.Container(Agent, core=core, storage=storage, application=application)
     api = providers.Container(
         Api,
         core=core,
@@ -224,6 +229,7 @@ class OmcContainer(containers.DeclarativeContainer):
         application=application,
         collection=collection,
         quality=quality,
+        agent=agent,
     )
 
 

@@ -1,0 +1,104 @@
+"""The research agent's composition: model selection, checkpointer and session store
+by storage kind, the engine, and the session use cases."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import structlog
+from dependency_injector import containers, providers
+
+from omc.adapters.agent.checkpoints import memory_checkpointer, postgres_checkpointer
+from omc.adapters.agent.graph import LangGraphEngine
+from omc.adapters.agent.offline import OfflineModel
+from omc.adapters.agent.openai_model import OpenAIChatModel
+from omc.adapters.memory.agent_sessions import MemorySessionStore
+from omc.adapters.postgres.agent_sessions import PostgresSessionStore
+from omc.application.agent import AgentSessions
+from omc.application.agent_ports import ChatModel, SessionStore, Turn
+from omc.application.agent_tools import Toolbox
+from omc.application.ledger import LedgerUseCases
+from omc.application.ports import Clock, SecretsProvider
+from omc.application.trading import TradingBooks
+from omc.bootstrap.settings import Settings
+from omc.domain.agent.budgets import Budgets
+
+OPENAI_KEY_SECRET = "openai_api_key"  # noqa: S105 (the secret's name, not its value)
+OFFLINE = "offline"
+
+_log = structlog.get_logger("omc.agent")
+
+
+async def select_model(settings: Settings, secrets: SecretsProvider) -> ChatModel:
+    """OpenAI (or a compatible server) when a key is configured, else the offline model."""
+    if settings.agent_model.strip().lower() == OFFLINE:
+        return OfflineModel()
+    key = await secrets.get(OPENAI_KEY_SECRET)
+    if not key:
+        _log.info("agent.offline_model", reason="no openai_api_key configured")
+        return OfflineModel()
+    return OpenAIChatModel(settings.agent_model, key, base_url=settings.openai_base_url)
+
+
+def budgets_from(settings: Settings) -> Budgets:
+    return Budgets(
+        max_steps=settings.agent_max_steps,
+        max_tool_calls_per_analyst=settings.agent_max_tool_calls,
+        wall_clock_seconds=settings.agent_wall_clock_seconds,
+        max_tokens=settings.agent_max_tokens,
+    )
+
+
+async def agent_sessions(
+    settings: Settings,
+    secrets: SecretsProvider,
+    store: SessionStore,
+    checkpointer: Any,
+    ledger: LedgerUseCases,
+    books: TradingBooks,
+    clock: Clock,
+) -> AsyncIterator[AgentSessions]:
+    model = await select_model(settings, secrets)
+
+    def toolboxes(turn: Turn) -> Toolbox:
+        # Per-user tools act for the session owner's principal, fixed here.
+        return Toolbox(ledger, turn.principal, clock.now, books=books)
+
+    engine = LangGraphEngine(model, toolboxes, checkpointer, now=clock.now)
+    sessions = AgentSessions(
+        store, engine, clock, model_id=model.model_id, budgets=budgets_from(settings)
+    )
+    try:
+        yield sessions
+    finally:
+        await sessions.close()
+        if isinstance(model, OpenAIChatModel):
+            await model.close()
+
+
+class Agent(containers.DeclarativeContainer):
+    core = providers.DependenciesContainer()
+    storage = providers.DependenciesContainer()
+    application = providers.DependenciesContainer()
+
+    checkpointer = providers.Selector(
+        core.settings.provided.storage,
+        memory=providers.Singleton(memory_checkpointer),
+        postgres=providers.Resource(postgres_checkpointer, url=storage.database_url),
+    )
+    store = providers.Selector(
+        core.settings.provided.storage,
+        memory=providers.Singleton(MemorySessionStore),
+        postgres=providers.Singleton(PostgresSessionStore, engine=storage.engine),
+    )
+    sessions = providers.Resource(
+        agent_sessions,
+        settings=core.settings,
+        secrets=core.secrets,
+        store=store,
+        checkpointer=checkpointer,
+        ledger=application.use_cases,
+        books=application.trading,
+        clock=core.clock,
+    )
