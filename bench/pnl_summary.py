@@ -1,0 +1,239 @@
+"""GetPnLSummary over stored fills, through gRPC on Postgres, beside a naive baseline.
+
+    python bench/pnl_summary.py [--fills 100000] [--symbols 50] [--calls 20]
+
+Postgres: OMC_BENCH_DATABASE_URL if set (its fills/price_ticks are truncated), else an
+embedded pgserver in a temporary directory. Stores N fills of one user (50 symbols, fees
+in the quote, the base and BNB, spread over 90 days up to now) and hourly prices per
+symbol, then measures in the same run:
+
+* ours: GetPnLSummary (FIFO, default window = first fill .. now) through a real channel,
+  the auth interceptor and a real API key; p50/p99 over --calls calls;
+* naive: the fills loaded row by row through the SQLAlchemy ORM (one mapped object per
+  row, converted to a Fill) and replayed by the naive FIFO of bench/pnl_engine.py
+  (Decimal lots, list.pop(0)); no marks, no metrics, so it does LESS work than ours.
+
+Both must agree on the total realized PnL; the script checks it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal, localcontext
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import structlog
+from grpc import aio
+from pnl_engine import generate, naive_fifo
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import registry
+
+from omc.adapters.grpc.auth import AuthInterceptor
+from omc.adapters.grpc.pnl_servicer import pnl_binding
+from omc.adapters.grpc.server import GrpcServer
+from omc.adapters.memory.clock import SystemClock
+from omc.adapters.memory.keys import MemoryApiKeyRepository
+from omc.adapters.postgres import migrate, tables
+from omc.adapters.postgres.embedded import EmbeddedPostgres
+from omc.adapters.postgres.engine import create_engine
+from omc.adapters.postgres.fills import PostgresFillRepository
+from omc.adapters.postgres.marks import PostgresMarkSource
+from omc.adapters.postgres.repositories import postgres_repositories
+from omc.adapters.secrets.environment import StaticSecrets
+from omc.application.keys import PEPPER_SECRET, ApiKeys, Authenticator, KeyHasher
+from omc.application.trading import TradingBooks
+from omc.domain.exchange import PriceTick
+from omc.domain.trading.fills import Fill, Side
+from omc.v1 import pnl_pb2, pnl_pb2_grpc
+
+OWNER = "bench"
+SPAN = timedelta(days=90)
+
+
+class FillRow:
+    """The naive baseline's ORM object: one per stored fill."""
+
+
+_mapper = registry()
+_mapper.map_imperatively(FillRow, tables.fills)
+
+
+def spread(fills: list[Fill], now: datetime) -> list[Fill]:
+    """Same fills, same order, spread evenly over the 90 days before now."""
+    first = now - SPAN - timedelta(hours=1)
+    step = SPAN / max(1, len(fills))
+    ordered = sorted(fills, key=lambda f: (f.executed_at, f.fill_id))
+    return [
+        replace(fill, owner=OWNER, executed_at=first + step * i).normalized()
+        for i, fill in enumerate(ordered)
+    ]
+
+
+def hourly_ticks(fills: list[Fill], now: datetime) -> list[PriceTick]:
+    last_price: dict[str, Decimal] = {}
+    for fill in fills:
+        last_price[fill.symbol] = fill.price
+    start = (now - SPAN - timedelta(hours=2)).replace(minute=0, second=0, microsecond=0)
+    hours = int(SPAN / timedelta(hours=1)) + 2
+    return [
+        PriceTick(symbol=symbol, last=price, observed_at=start + timedelta(hours=h), source="bench")
+        for symbol, price in sorted(last_price.items())
+        for h in range(hours)
+    ]
+
+
+async def load(url: str, fills: list[Fill], ticks: list[PriceTick]) -> None:
+    engine = create_engine(url, pool_size=2)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text("TRUNCATE fills, price_ticks RESTART IDENTITY"))
+        repo = PostgresFillRepository(engine)
+        for i in range(0, len(fills), 10_000):
+            await repo.add_many(OWNER, fills[i : i + 10_000])
+        ledgers = postgres_repositories(engine)
+        for i in range(0, len(ticks), 20_000):
+            await ledgers.price_ticks.add_many(ticks[i : i + 20_000])
+        async with engine.begin() as connection:
+            await connection.execute(text("ANALYZE fills; ANALYZE price_ticks"))
+    finally:
+        await engine.dispose()
+
+
+async def naive(url: str) -> tuple[float, Decimal]:
+    """Row by row through the ORM, then the naive engine."""
+    engine = create_engine(url, pool_size=1)
+    try:
+        began = time.perf_counter()
+        fills: list[Fill] = []
+        async with AsyncSession(engine) as session:
+            rows = await session.stream_scalars(
+                select(FillRow).where(tables.fills.c.owner == OWNER)
+            )
+            async for row in rows:
+                fills.append(
+                    Fill(
+                        fill_id=row.fill_id,
+                        owner=row.owner,
+                        symbol=row.symbol,
+                        side=Side(row.side),
+                        quantity=row.quantity,
+                        price=row.price,
+                        executed_at=row.executed_at,
+                        quote=row.quote,
+                        fee=row.fee,
+                        fee_currency=row.fee_currency,
+                        fee_rate_to_quote=row.fee_rate_to_quote,
+                        strategy_id=row.strategy_id,
+                    ).normalized()
+                )
+        realized = naive_fifo(fills)
+        seconds = time.perf_counter() - began
+    finally:
+        await engine.dispose()
+    with localcontext() as ctx:
+        ctx.prec = 120
+        return seconds, sum(realized, Decimal(0))
+
+
+async def ours(url: str, calls: int) -> tuple[list[float], pnl_pb2.PnLSummary]:
+    engine = create_engine(url, pool_size=4)
+    keys = MemoryApiKeyRepository()
+    hasher = KeyHasher(StaticSecrets({PEPPER_SECRET: "bench-pepper"}))
+    key = (await ApiKeys(keys, hasher, SystemClock()).create("bench", ["trading:read"])).plaintext
+    books = TradingBooks(PostgresFillRepository(engine), PostgresMarkSource(engine), SystemClock())
+    server = GrpcServer(
+        [pnl_binding(books)],
+        interceptors=[AuthInterceptor(Authenticator(keys, hasher))],
+        max_send_message_bytes=64 * 1024 * 1024,
+    )
+    port = await server.start("127.0.0.1:0")
+    channel = aio.insecure_channel(f"127.0.0.1:{port}")
+    stub = pnl_pb2_grpc.PnLServiceStub(channel)
+    metadata = (("authorization", f"Bearer {key}"),)
+    request = pnl_pb2.GetPnLSummaryRequest(method=1)
+    times: list[float] = []
+    summary = None
+    try:
+        await stub.GetPnLSummary(request, metadata=metadata)  # warm the pool and caches
+        for _ in range(calls):
+            began = time.perf_counter()
+            response = await stub.GetPnLSummary(request, metadata=metadata)
+            times.append(time.perf_counter() - began)
+            summary = response.summary
+    finally:
+        await channel.close()
+        await server.stop(0)
+        await engine.dispose()
+    assert summary is not None
+    return times, summary
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+async def run(args: argparse.Namespace, url: str) -> None:
+    now = datetime.now(UTC)
+    print(f"generating {args.fills:,} fills over {args.symbols} symbols ...", flush=True)
+    fills = spread(generate(args.fills, args.symbols, args.seed), now)
+    ticks = hourly_ticks(fills, now)
+    print(f"storing them and {len(ticks):,} hourly price ticks ...", flush=True)
+    migrate.upgrade(url)
+    await load(url, fills, ticks)
+
+    print(f"measuring GetPnLSummary x {args.calls} through gRPC ...", flush=True)
+    times, summary = await ours(url, args.calls)
+    p50, p99 = statistics.median(times), percentile(times, 0.99)
+    print(f"  ours:  p50 {p50:7.3f} s   p99 {p99:7.3f} s   (min {min(times):.3f} s)")
+    print(
+        f"         realized {summary.realized_pnl[:24]}  closing {summary.closing_trades:,}  "
+        f"sharpe {summary.sharpe_ratio[:8] or 'n/a'}  unmarked {list(summary.unmarked)}"
+    )
+
+    naive_runs = [await naive(url) for _ in range(args.naive_runs)]
+    naive_seconds = statistics.median(seconds for seconds, _ in naive_runs)
+    naive_total = naive_runs[0][1]
+    print(f"  naive: {naive_seconds:7.3f} s per summary (ORM row by row + naive FIFO, no marks)")
+    ours_total = Decimal(summary.realized_pnl)
+    assert abs(ours_total - naive_total) < Decimal("1e-20"), (ours_total, naive_total)
+    print(f"  totals agree: {ours_total}")
+    print(f"ratio naive / ours p50: {naive_seconds / p50:6.2f}x")
+    print(f"goal p50 <= 0.5 s: {'met' if p50 <= 0.5 else 'NOT met'}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--fills", type=int, default=100_000)
+    parser.add_argument("--symbols", type=int, default=50)
+    parser.add_argument("--calls", type=int, default=20)
+    parser.add_argument("--naive-runs", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(40))
+    url = os.environ.get("OMC_BENCH_DATABASE_URL")
+    if url:
+        asyncio.run(run(args, url))
+        return
+    with tempfile.TemporaryDirectory(prefix="omc-bench-") as directory:
+        embedded = EmbeddedPostgres(Path(directory))
+        try:
+            asyncio.run(run(args, embedded.start()))
+        finally:
+            embedded.stop()
+
+
+if __name__ == "__main__":
+    main()
