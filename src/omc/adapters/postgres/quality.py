@@ -67,20 +67,23 @@ _SERIES = text(
 _BUCKETS = text(
     """
     CREATE TEMPORARY TABLE quality_price_buckets ON COMMIT DROP AS
-    SELECT symbol, quote,
-        (extract(epoch FROM date_bin(:cadence, observed_at, :start) - :start))::bigint
-            / :cadence_seconds AS b,
-        count(*) AS n,
-        min(last)::float8 AS lo,
-        max(last)::float8 AS hi,
-        count(*) FILTER (WHERE bid IS NULL OR ask IS NULL) AS missing,
-        count(*) FILTER (WHERE last <= 0 OR bid <= 0 OR ask <= 0) AS nonpositive,
-        count(*) FILTER (WHERE bid > ask) AS crossed,
-        count(*) FILTER (WHERE bid <= ask AND (ask - bid) * 2 > :spread * (ask + bid)) AS wide,
-        count(*) FILTER (WHERE {invalid}) AS invalid
-    FROM price_ticks
-    WHERE observed_at >= :start AND observed_at < :end
-    GROUP BY 1, 2, 3
+    SELECT symbol, quote, (extract(epoch FROM bucket_at - :start))::bigint / :cadence_seconds AS b,
+        n, lo, hi, missing, nonpositive, crossed, wide, invalid
+    FROM (
+        -- Grouped on the cheap timestamp; the interval index is computed once per group.
+        SELECT symbol, quote, date_bin(:cadence, observed_at, :start) AS bucket_at,
+            count(*) AS n,
+            min(last)::float8 AS lo,
+            max(last)::float8 AS hi,
+            count(*) FILTER (WHERE bid IS NULL OR ask IS NULL) AS missing,
+            count(*) FILTER (WHERE last <= 0 OR bid <= 0 OR ask <= 0) AS nonpositive,
+            count(*) FILTER (WHERE bid > ask) AS crossed,
+            count(*) FILTER (WHERE bid <= ask AND (ask - bid) * 2 > :spread * (ask + bid)) AS wide,
+            count(*) FILTER (WHERE {invalid}) AS invalid
+        FROM price_ticks
+        WHERE observed_at >= :start AND observed_at < :end
+        GROUP BY 1, 2, 3
+    ) intervals
     """.replace("{invalid}", _PRICE_INVALID)
 )
 

@@ -1,0 +1,124 @@
+"""Quality report over N price ticks (default 10,000,000 across 50 symbols) in Postgres:
+the SQL aggregates (PostgresQualityStats) beside a naive version that loads every row
+into Python and computes the same figures (omc.adapters.memory.quality.price_stats), in
+the same run, with their results compared.
+
+Two windows: the default 24 h (ticks arrive every 10 s per symbol, so the table holds
+~23 days and the window ~8.6 % of it), and one covering every tick (the worst case: the
+aggregates must read the whole table).
+
+    .venv/bin/python -m bench.quality_report              # 10M ticks (minutes to load)
+    .venv/bin/python -m bench.quality_report --ticks 200000
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import time
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+
+from bench._support import bench_database, quiet_logs
+from omc.adapters.memory.quality import price_stats
+from omc.adapters.postgres.engine import create_engine, libpq_url
+from omc.adapters.postgres.quality import PostgresQualityStats
+from omc.domain.exchange import PriceTick
+from omc.domain.quality import QualityPolicy
+from omc.domain.record import Ledger
+
+SYMBOLS = 50
+CADENCE_SECONDS = 10
+END = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def generate(url: str, ticks: int) -> None:
+    per_symbol = ticks // SYMBOLS
+    with psycopg.connect(libpq_url(url), autocommit=True) as connection:
+        connection.execute("TRUNCATE price_ticks RESTART IDENTITY")
+        connection.execute(
+            """
+            INSERT INTO price_ticks (symbol, quote, source, last, bid, ask, volume_24h,
+                                     observed_at)
+            SELECT 'S' || lpad(s::text, 3, '0'), 'AUD', 'bench', x.p, x.p - 0.05, x.p + 0.05,
+                   1000, %(end)s - make_interval(secs => (i + 1) * %(cadence)s)
+            FROM generate_series(1, %(symbols)s) s,
+                 generate_series(0, %(per_symbol)s - 1) i,
+                 LATERAL (SELECT (100 + s + ((i * 7919) %% 97) / 100.0)::numeric AS p) x
+            """,
+            {"end": END, "cadence": CADENCE_SECONDS, "symbols": SYMBOLS, "per_symbol": per_symbol},
+        )
+        connection.execute("VACUUM ANALYZE price_ticks")
+
+
+def naive(url: str, policy: QualityPolicy, window: timedelta) -> tuple[float, object]:
+    """Every row to Python, then the in-memory definitions."""
+    started = time.perf_counter()
+    with psycopg.connect(libpq_url(url)) as connection:
+        cursor = connection.cursor(name="all_ticks")
+        cursor.itersize = 50_000
+        cursor.execute(
+            "SELECT symbol, last, observed_at, source, quote, bid, ask, volume_24h FROM price_ticks"
+        )
+        ticks = [PriceTick(*row) for row in cursor]
+    stats = price_stats(ticks, policy.query(END, END, window))
+    return time.perf_counter() - started, stats
+
+
+async def sql(
+    url: str, policy: QualityPolicy, window: timedelta, runs: int
+) -> tuple[list[float], object]:
+    engine = create_engine(url, pool_size=2)
+    source = PostgresQualityStats(engine)
+    timings = []
+    result = None
+    try:
+        for _ in range(runs):
+            started = time.perf_counter()
+            result = await source.stats(policy.query(END, END, window), [Ledger.EXCHANGE])
+            timings.append(time.perf_counter() - started)
+    finally:
+        await engine.dispose()
+    assert result is not None
+    return timings, result.ledgers[0]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ticks", type=int, default=10_000_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--skip-naive", action="store_true", help="SQL side only")
+    args = parser.parse_args()
+    quiet_logs()
+    span_hours = -(-args.ticks // SYMBOLS * CADENCE_SECONDS // 3600)
+    windows = {
+        "24 h window": timedelta(hours=24),
+        f"{span_hours} h (every tick)": timedelta(hours=max(1, min(span_hours, 720))),
+    }
+    policy = QualityPolicy()
+    with bench_database() as url:
+        started = time.perf_counter()
+        generate(url, args.ticks)
+        took = time.perf_counter() - started
+        print(
+            f"generated {args.ticks:,} ticks ({SYMBOLS} symbols, {CADENCE_SECONDS} s) in {took:.1f} s"
+        )
+        print(f"{'window':<26} {'SQL median':>11} {'SQL best':>9} {'naive':>9} {'ratio':>7}  equal")
+        for name, window in windows.items():
+            timings, fast = asyncio.run(sql(url, policy, window, args.runs))
+            median = statistics.median(timings)
+            if args.skip_naive:
+                print(f"{name:<26} {median:>10.3f}s {min(timings):>8.3f}s {'-':>9} {'-':>7}  -")
+                continue
+            slow_seconds, slow = naive(url, policy, window)
+            print(
+                f"{name:<26} {median:>10.3f}s {min(timings):>8.3f}s {slow_seconds:>8.2f}s "
+                f"{slow_seconds / median:>6.1f}x  {fast == slow}"
+            )
+        print("goal: <= 2 s for the report over 10,000,000 ticks (SQL median above)")
+
+
+if __name__ == "__main__":
+    main()
