@@ -5,6 +5,7 @@ demo data, behind the real auth interceptor, once over memory and once over Post
 from __future__ import annotations
 
 import asyncio
+import io
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
@@ -28,6 +29,7 @@ from omc.application.agent import AgentSessions
 from omc.application.agent_ports import SessionStore
 from omc.application.demo import load_demo_data
 from omc.application.ledger import LedgerUseCases
+from omc.commands.ask import converse as converse_cli
 from omc.v1 import agent_pb2 as pb
 from omc.v1 import agent_pb2_grpc
 from tests.conftest import Storage
@@ -152,7 +154,8 @@ async def test_a_question_streams_plan_analysts_tools_citations_and_a_verified_a
     final = next(e for e in events if e.kind == pb.EVENT_KIND_FINAL_ANSWER).final_answer
     assert "offline model" in final.notice
     assert "SOL last traded at" in final.answer
-    assert final.claims and all(c.status == "supported" for c in final.claims)
+    assert final.claims
+    assert all(c.status == "supported" for c in final.claims)
     assert {c.evidence_id for c in final.citations} >= {
         eid for claim in final.claims for eid in claim.evidence_ids
     }
@@ -249,3 +252,24 @@ async def test_list_pages_and_cancel(api: Api) -> None:
     with pytest.raises(aio.AioRpcError) as caught:
         await converse(api.stub, api.alice, [_ask("BTC price?", ids[0])])
     assert caught.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+
+
+async def test_omc_ask_streams_the_answer_and_answers_clarifications(api: Api) -> None:
+    out = io.StringIO()
+    asked: list[str] = []
+
+    def prompt(text: str) -> str:
+        asked.append(text)
+        return "SOL"
+
+    status = await asyncio.wait_for(
+        converse_cli(api.stub, api.alice, "how are prices doing?", out=out, prompt=prompt), BOUND
+    )
+
+    assert status == 0
+    assert "Which coins" in asked[0]
+    printed = out.getvalue()
+    assert "[offline model]" in printed
+    assert "SOL last traded at" in printed
+    assert "citations:" in printed
+    assert "exchange/price_tick/demo/SOL" in printed

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 MODULES: tuple[str, ...] = (
+    "omc.commands.ask",
     "omc.commands.collect",
     "omc.commands.keys",
     "omc.commands.pnl",
