@@ -122,16 +122,15 @@ async def test_crossed_and_wide_quotes_and_missing_fields_are_counted() -> None:
 
 
 async def _rules(reports: QualityReports):
-    stats = await reports._source.stats(
-        reports.policy.query(NOW, NOW), [Ledger.EXCHANGE]
-    )
+    stats = await reports._source.stats(reports.policy.query(NOW, NOW), [Ledger.EXCHANGE])
     return stats.ledgers[0].rules
 
 
 async def test_collector_runs_drive_human_completeness() -> None:
     policy = QualityPolicy(collectors={"news": (Ledger.HUMAN, timedelta(minutes=5))})
     _, collector_runs, _, reports = _setup(policy)
-    for run in runs("news", NOW - timedelta(hours=2), NOW - timedelta(hours=1), timedelta(minutes=5)):
+    start, end = NOW - timedelta(hours=2), NOW - timedelta(hours=1)
+    for run in runs("news", start, end, timedelta(minutes=5)):
         await collector_runs.add(run)
     human = (await reports.report(ledger="human")).ledger(Ledger.HUMAN)
     assert human.completeness == 0.5

@@ -11,6 +11,7 @@ import itertools
 import sys
 from collections import Counter, defaultdict
 from collections.abc import Hashable, Iterable, Sequence
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -196,7 +197,6 @@ def price_stats(ticks: Iterable[PriceTick], query: StatsQuery) -> LedgerStats:
         missing,
         _duplicates(all_ticks),
     )
-    outliers.sort(key=lambda o: (-o.deviation, o.symbol, o.quote, o.observed_at, o.source))
     return LedgerStats(
         Ledger.EXCHANGE,
         coverage=tuple(coverage),
@@ -267,11 +267,13 @@ def _outliers(
                     tick.source,
                     tick.observed_at,
                     tick.last,
-                    round(median, 6),
-                    round(distance / scale, 2),
+                    median,
+                    distance / scale,
                 )
             )
-    return found
+    # Ordered on the exact deviations, rounded only for the report (as the SQL does).
+    found.sort(key=lambda o: (-o.deviation, o.symbol, o.quote, o.observed_at, o.source))
+    return [replace(o, median=round(o.median, 6), deviation=round(o.deviation, 2)) for o in found]
 
 
 # --- glass ----------------------------------------------------------------------------
