@@ -10,6 +10,7 @@ import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -34,8 +35,10 @@ from omc.adapters.postgres.keys import PostgresApiKeyRepository
 from omc.application.fanout import PriceTickFanout
 from omc.application.ports import ApiKeyRepository, RecordStats
 from omc.application.rate_limit import RateLimiter
+from omc.bootstrap.containers import build_container, resolve
+from omc.bootstrap.settings import Settings, StorageKind
 from omc.domain.access import Scope
-from omc.v1 import admin_pb2, ledger_pb2
+from omc.v1 import admin_pb2, admin_pb2_grpc, ledger_pb2, ledger_pb2_grpc
 from tests.conftest import Storage
 from tests.e2e.support_security import (
     BOUNDED,
@@ -745,3 +748,41 @@ async def test_batch_and_page_size_caps_hold_at_the_grpc_level(memory_storage: S
     assert len(capped.ticks) == 3
     assert capped.next_page_token
     assert negative.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+
+
+# --- the composition root ---------------------------------------------------------------
+
+
+async def test_the_configured_server_authenticates_limits_and_offers_the_admin_service(
+    tmp_path: Path,
+) -> None:
+    settings = Settings(
+        storage=StorageKind.MEMORY,
+        home=tmp_path,
+        rate_limit_per_second=1 / 3600,
+        rate_limit_burst=2,
+        rpc_deadline_seconds=5,
+    )
+    container = build_container(settings)
+    server = await resolve(container.api.server)
+    api_keys = await resolve(container.application.api_keys)
+    port = await server.start("127.0.0.1:0")
+    channel = aio.insecure_channel(f"127.0.0.1:{port}")
+    try:
+        ledger = ledger_pb2_grpc.LedgerServiceStub(channel)
+        admin = admin_pb2_grpc.AdminServiceStub(channel)
+        root = bearer((await api_keys.create("root", ["admin"])).plaintext)
+        request = ledger_pb2.GetLedgerStatsRequest()
+
+        anonymous = await _code(ledger.GetLedgerStats(request))
+        listed = await admin.ListApiKeys(admin_pb2.ListApiKeysRequest(), metadata=root)
+        second = await _code(ledger.GetLedgerStats(request, metadata=root))
+        third = await _code(ledger.GetLedgerStats(request, metadata=root))
+    finally:
+        await channel.close()
+        await server.stop(0)
+
+    assert anonymous is grpc.StatusCode.UNAUTHENTICATED
+    assert [key.user_id for key in listed.api_keys] == ["root"]
+    assert second is grpc.StatusCode.OK
+    assert third is grpc.StatusCode.RESOURCE_EXHAUSTED  # OMC_RATE_LIMIT_BURST=2 reached
