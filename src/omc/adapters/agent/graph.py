@@ -612,7 +612,10 @@ class LangGraphEngine:
         try:
             async with asyncio.timeout(budgets.wall_clock_seconds):
                 async for chunk in self._graph.astream(
-                    graph_input, config, context=ctx, stream_mode="updates"
+                    graph_input,
+                    config,
+                    context=ctx,
+                    stream_mode="updates",
                 ):
                     pending = chunk.get("__interrupt__") if isinstance(chunk, dict) else None
                     if pending:

@@ -110,15 +110,24 @@ class AgentServicer(agent_pb2_grpc.AgentServiceServicer):
             with contextlib.suppress(asyncio.CancelledError):
                 await reader
 
+    async def _new_session(self, principal: Any, question: str) -> AsyncIterator[AgentEvent]:
+        """A new session's stream from its first event. "Session started" goes out before
+        the turn begins, so the client hears back at once however busy the server is."""
+        session = await self._sessions.create_session(principal, question)
+        seen = 0
+        async for event in await self._sessions.follow(principal, session.session_id, 0):
+            seen = event.seq
+            yield event
+        async for event in await self._sessions.ask(principal, session.session_id, question):
+            if event.seq > seen:
+                yield event
+
     async def _open(
         self, principal: Any, action: str | None, session_id: str, request: pb.ConverseRequest
     ) -> AsyncIterator[AgentEvent]:
         if action == "ask":
             if not session_id:
-                # A new session: stream it from its first event (session started).
-                session = await self._sessions.create_session(principal, request.ask.question)
-                await self._sessions.ask(principal, session.session_id, request.ask.question)
-                return await self._sessions.follow(principal, session.session_id, 0)
+                return self._new_session(principal, request.ask.question)
             return await self._sessions.ask(principal, session_id, request.ask.question)
         if action == "answer":
             return await self._sessions.answer(principal, session_id, request.answer.text)
