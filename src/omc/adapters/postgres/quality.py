@@ -290,6 +290,8 @@ async def _prices(connection: AsyncConnection, query: StatsQuery) -> LedgerStats
             **window,
         },
     )
+    # Statistics on the interval table, or the planner joins it by nested loops.
+    await connection.execute(text("ANALYZE quality_price_buckets"))
     per_series = {(row.symbol, row.quote): row for row in await connection.execute(_PER_SERIES)}
     records, missing, nonpositive, crossed, wide, invalid = (
         await connection.execute(_TOTALS)
