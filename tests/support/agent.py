@@ -24,6 +24,7 @@ from omc.application.agent_ports import (
 )
 from omc.application.agent_tools import Toolbox
 from omc.application.ledger import LedgerUseCases
+from omc.application.quality import QualityReports
 from omc.application.trading import TradingBooks
 from omc.domain.access import Principal, Scope
 from omc.domain.agent.budgets import Budgets
@@ -45,9 +46,10 @@ def make_engine(
     checkpointer: BaseCheckpointSaver | None = None,  # type: ignore[type-arg]
     books: TradingBooks | None = None,
     now: datetime = DEMO_NOW,
+    quality: QualityReports | None = None,
 ) -> LangGraphEngine:
     def toolboxes(turn: Turn) -> Toolbox:
-        return Toolbox(ledger, turn.principal, lambda: now, books=books)
+        return Toolbox(ledger, turn.principal, lambda: now, books=books, quality=quality)
 
     return LangGraphEngine(
         model or OfflineModel(), toolboxes, checkpointer or InMemorySaver(), now=lambda: now
@@ -62,8 +64,9 @@ def make_sessions(
     checkpointer: BaseCheckpointSaver | None = None,  # type: ignore[type-arg]
     budgets: Budgets | None = None,
     books: TradingBooks | None = None,
+    quality: QualityReports | None = None,
 ) -> AgentSessions:
-    engine = make_engine(ledger, model, checkpointer, books)
+    engine = make_engine(ledger, model, checkpointer, books, quality=quality)
     return AgentSessions(
         store or MemorySessionStore(),
         engine,

@@ -28,6 +28,7 @@ from omc.application.filters import (
     SocialPostFilter,
 )
 from omc.application.ledger import LedgerUseCases
+from omc.application.quality import QualityReports
 from omc.application.trading import PnLWindow, TradingBooks
 from omc.domain.access import Principal
 from omc.domain.agent.evidence import EvidenceId, EvidenceRow, Scalar
@@ -105,8 +106,10 @@ class Toolbox:
         now: Callable[[], datetime],
         *,
         books: TradingBooks | None = None,
+        quality: QualityReports | None = None,
     ) -> None:
         self._ledger = ledger
+        self._quality = quality
         self._principal = principal
         self._now = now
         self._books = books
@@ -202,6 +205,17 @@ class Toolbox:
                     self._my_pnl_summary,
                 ),
             ]
+        if quality is not None:
+            tools.append(
+                Tool(
+                    "quality_report",
+                    "The data-quality report: completeness, timeliness, accuracy and overall "
+                    "score (0..1) per ledger and for the system over the last hours.",
+                    _schema({"window_hours": {"type": "integer", "minimum": 1, "maximum": 720}}),
+                    frozenset({Analyst.QUALITY}),
+                    self._quality_report,
+                )
+            )
         self._tools = {tool.name: tool for tool in tools}
 
     @property
@@ -574,8 +588,51 @@ class Toolbox:
             )
         ]
 
+    async def _quality_report(self, args: dict[str, Any]) -> list[EvidenceRow]:
+        assert self._quality is not None
+        hours = args.get("window_hours", 24)
+        if not isinstance(hours, int) or not 1 <= hours <= 720:
+            raise ToolArgumentError("window_hours must be a whole number from 1 to 720")
+        report = await self._quality.report(window=timedelta(hours=hours))
+        end = report.window_end
+        rows = [
+            EvidenceRow(
+                str(EvidenceId("quality", "ledger_report", ("system", end.isoformat()))),
+                end,
+                {"ledger": "system", **_scores(report)},
+            )
+        ]
+        for ledger in report.ledgers:
+            rows.append(
+                EvidenceRow(
+                    str(
+                        EvidenceId(
+                            "quality", "ledger_report", (ledger.ledger.value, end.isoformat())
+                        )
+                    ),
+                    end,
+                    {
+                        "ledger": ledger.ledger.value,
+                        "has_data": ledger.has_data,
+                        "records": ledger.records,
+                        **_scores(ledger),
+                    },
+                )
+            )
+        return rows
+
 
 # --- helpers ------------------------------------------------------------------------
+
+
+def _scores(report: Any) -> dict[str, Scalar]:
+    def score(value: float | None) -> Scalar:
+        return None if value is None else Decimal(str(round(value, 4)))
+
+    return {
+        name: score(getattr(report, name))
+        for name in ("completeness", "timeliness", "accuracy", "overall")
+    }
 
 
 def _ms(started: float) -> float:

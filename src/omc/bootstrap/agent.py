@@ -20,6 +20,7 @@ from omc.application.agent_ports import ChatModel, SessionStore, Turn
 from omc.application.agent_tools import Toolbox
 from omc.application.ledger import LedgerUseCases
 from omc.application.ports import Clock, SecretsProvider
+from omc.application.quality import QualityReports
 from omc.application.trading import TradingBooks
 from omc.bootstrap.settings import Settings
 from omc.domain.agent.budgets import Budgets
@@ -57,13 +58,14 @@ async def agent_sessions(
     checkpointer: Any,
     ledger: LedgerUseCases,
     books: TradingBooks,
+    quality: QualityReports,
     clock: Clock,
 ) -> AsyncIterator[AgentSessions]:
     model = await select_model(settings, secrets)
 
     def toolboxes(turn: Turn) -> Toolbox:
         # Per-user tools act for the session owner's principal, fixed here.
-        return Toolbox(ledger, turn.principal, clock.now, books=books)
+        return Toolbox(ledger, turn.principal, clock.now, books=books, quality=quality)
 
     engine = LangGraphEngine(model, toolboxes, checkpointer, now=clock.now)
     sessions = AgentSessions(
@@ -81,6 +83,7 @@ class Agent(containers.DeclarativeContainer):
     core = providers.DependenciesContainer()
     storage = providers.DependenciesContainer()
     application = providers.DependenciesContainer()
+    quality = providers.DependenciesContainer()
 
     checkpointer = providers.Selector(
         core.settings.provided.storage,
@@ -100,5 +103,6 @@ class Agent(containers.DeclarativeContainer):
         checkpointer=checkpointer,
         ledger=application.use_cases,
         books=application.trading,
+        quality=quality.reports,
         clock=core.clock,
     )

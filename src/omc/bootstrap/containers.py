@@ -221,7 +221,9 @@ class OmcContainer(containers.DeclarativeContainer):
         Collection, core=core, storage=storage, application=application
     )
     quality = providers.Container(Quality, core=core, storage=storage, collection=collection)
-    agent = providers.Container(Agent, core=core, storage=storage, application=application)
+    agent = providers.Container(
+        Agent, core=core, storage=storage, application=application, quality=quality
+    )
     api = providers.Container(
         Api,
         core=core,

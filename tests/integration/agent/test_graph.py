@@ -17,6 +17,7 @@ from omc.adapters.memory.agent_sessions import MemorySessionStore
 from omc.adapters.memory.clock import SystemClock
 from omc.adapters.memory.fills import MemoryFillRepository
 from omc.adapters.memory.marks import MemoryMarkSource
+from omc.adapters.memory.quality import MemoryQualityStats
 from omc.adapters.memory.repositories import memory_repositories
 from omc.application.agent_ports import (
     ChatRequest,
@@ -30,13 +31,16 @@ from omc.application.agent_ports import (
 from omc.application.demo import load_demo_data
 from omc.application.fanout import PriceTickFanout
 from omc.application.ledger import LedgerUseCases
+from omc.application.quality import QualityReports
 from omc.application.trading import TradingBooks
 from omc.domain.agent.budgets import Budgets
 from omc.domain.agent.evidence import EvidenceId, ref_for
 from omc.domain.agent.sessions import EventKind, SessionStatus
 from omc.domain.human import NewsItem
+from omc.domain.quality.policy import QualityPolicy
 from omc.domain.trading.fills import Fill, Side
 from tests.support.agent import (
+    DEMO_NOW,
     ScriptedModel,
     drain,
     make_sessions,
@@ -340,3 +344,29 @@ async def test_injected_instructions_in_ledger_text_reach_nothing_outside_the_ca
     assert finished["b2"]["evidence_ids"] == ["books/fill/alice/alice-1"]
     everything = json.dumps([dict(e.payload) for e in events])
     assert "bob-1" not in everything
+
+
+class FixedClock:
+    def __init__(self, now: datetime) -> None:
+        self._now = now
+
+    def now(self) -> datetime:
+        return self._now
+
+
+async def test_offline_model_answers_data_quality_from_the_report() -> None:
+    fanout = PriceTickFanout()
+    repositories = memory_repositories(fanout)
+    ledger = LedgerUseCases.build(repositories, fanout, SystemClock())
+    await load_demo_data(ledger)
+    reports = QualityReports(
+        MemoryQualityStats(repositories), QualityPolicy(), FixedClock(DEMO_NOW)
+    )
+    sessions = make_sessions(ledger, quality=reports)
+
+    _, events = await ask(sessions, ALICE, "is the data quality ok?")
+
+    final = only(events, EventKind.FINAL_ANSWER)[0].payload
+    assert "The system data-quality score was" in final["answer"]
+    assert all(c["status"] == "supported" for c in final["claims"])
+    assert any(c["ledger"] == "quality" for c in final["citations"])

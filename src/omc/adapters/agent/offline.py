@@ -118,6 +118,8 @@ def _calls(analyst: Analyst, plan: Plan) -> list[tuple[str, dict[str, Any]]]:
         ]
     if analyst is Analyst.BOOKS:
         return [("my_positions", {}), ("my_pnl_summary", window), ("my_fills", {})]
+    if analyst is Analyst.QUALITY:
+        return [("quality_report", {})]
     return []
 
 
@@ -223,6 +225,15 @@ def _write(messages: Sequence[ChatMessage]) -> list[str]:
             f"Your latest fill was a {latest['side']} of {latest['quantity']} "
             f"{latest['symbol']} at {latest['price']} {latest['quote']} on {latest['as_of']} "
             f"[{latest['ref']}]."
+        )
+    for row in by_kind["ledger_report"]:
+        if row.get("overall") is None:
+            lines.append(f"The {row['ledger']} ledger has no data to score [{row['ref']}].")
+            continue
+        lines.append(
+            f"The {row['ledger']} data-quality score was {row['overall']} (completeness "
+            f"{row['completeness']}, timeliness {row['timeliness']}, accuracy "
+            f"{row['accuracy']}) [{row['ref']}]."
         )
     for row in by_kind["divergence"]:
         figures = ", ".join(
