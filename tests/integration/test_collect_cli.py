@@ -60,7 +60,8 @@ def sources_at(base_url: str, **extra: str) -> dict[str, str]:
         env[prefix + "BASE_URL"] = base_url
         env[prefix + "RATE_PER_SECOND"] = "0"
         env[prefix + "RETRY_ATTEMPTS"] = "1"
-        env[prefix + "TIMEOUT_SECONDS"] = "5"
+        # Generous: a busy CI box must not turn a local answer into a timeout.
+        env[prefix + "TIMEOUT_SECONDS"] = "30"
         for field, value in extra.items():
             env[prefix + field.upper()] = value
     return env
