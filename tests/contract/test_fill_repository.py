@@ -19,6 +19,7 @@ from omc.adapters.postgres.marks import PostgresMarkSource
 from omc.application.ports import PageRequest
 from omc.application.trading_ports import FillConflict, FillQuery, FillRepository, MarkSource
 from omc.domain.trading.fills import Fill, Side
+from omc.domain.trading.lots import prepare
 from tests.conftest import Storage
 
 T0 = datetime(2025, 3, 3, 9, tzinfo=UTC)
@@ -166,6 +167,34 @@ async def test_history_is_in_event_order_with_exact_values(store: TradingStore) 
     assert str(got[0].quantity) == "1E-18"
     assert got[0].executed_at.tzinfo is not None
     assert got[0].side is Side.SELL
+
+
+async def test_prepared_equals_prepare_of_history(store: TradingStore) -> None:
+    """The PnL read path: scaled integers from the store equal the domain's own."""
+    repo = store.fills
+    fills = [
+        make("b1", minutes=1, quantity="2.5", price="50000.10", fee=Decimal("1.25")),
+        make("b2", minutes=2, quantity="1", price="0.000000000000000001", fee=Decimal("0.01"),
+             fee_currency="BTC"),
+        make("s1", Side.SELL, minutes=3, quantity="0.000000000000000001",
+             price="123456789012.123456789", fee=Decimal("0.5"), fee_currency="BNB",
+             fee_rate_to_quote=Decimal("912.35"), strategy_id="grid"),
+        make("s2", Side.SELL, minutes=3, quantity="1.2", price="51000", fee=Decimal("0.001"),
+             fee_currency="BTC"),
+    ]  # fmt: skip
+    await repo.add_many("alice", fills)
+    await repo.add_many("bob", [make("x", minutes=1)])
+
+    for query in (FillQuery("alice"), FillQuery("alice", strategy_id="grid"), FillQuery("nobody")):
+        got = await repo.prepared(query)
+        want = prepare(await repo.history(query))
+        assert got.rows == want.rows
+        assert (got.fees, got.volumes, got.book_keys) == (want.fees, want.volumes, want.book_keys)
+        assert (got.times, got.fill_ids, got.strategies) == (
+            want.times,
+            want.fill_ids,
+            want.strategies,
+        )
 
 
 async def test_filters(store: TradingStore) -> None:

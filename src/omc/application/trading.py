@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from omc.application.errors import FailedPrecondition, FieldViolation, InvalidArgument
 from omc.application.ingest import DEFAULT_MAX_BATCH
@@ -48,6 +48,7 @@ from omc.domain.trading.lots import (
     LotEngine,
     OversellError,
     Position,
+    PreparedFills,
     prepare,
 )
 from omc.domain.trading.metrics import GroupBy, MixedQuotesError, PnLSummary, breakdown, summarize
@@ -243,10 +244,10 @@ class TradingBooks:
     ) -> list[MarkedPosition]:
         owner = self.owner(principal, user_id)
         at = self._clock.now() if as_of is None else min(as_of, self._clock.now())
-        fills = await self._fills.history(
+        prepared = await self._fills.prepared(
             FillQuery(owner, symbol=_clean(symbol), quote=_clean(quote), end=at)
         )
-        engine = LotEngine(prepare(fills), method)
+        engine = LotEngine(prepared, method)
         engine.advance()
         held = [p for p in engine.positions() if p.quantity]
         found = await self._marks.marks_at([(p.symbol, p.quote) for p in held], [at], mark_field)
@@ -270,9 +271,10 @@ class TradingBooks:
         _check_range(window.start, window.end)
         fills = await self._scoped_fills(owner, window, now)
         end = now if window.end is None else min(window.end, now)
-        start = window.start or (fills[0].executed_at if fills else end)
+        start = window.start or (fills.times[0].astimezone(UTC) if len(fills) else end)
         strategy = None if window.strategy_id is None else window.strategy_id.strip()
-        marks = await self._lookup(fills, window, _day_times(start, end), now)
+        # One scope: the curve starts at `start`, already among the day times.
+        marks = await self._lookup(fills, window, _day_times(start, end), now, firsts=False)
         try:
             result = summarize(
                 fills,
@@ -302,7 +304,7 @@ class TradingBooks:
         _check_range(window.start, window.end)
         fills = await self._scoped_fills(owner, window, now)
         end = now if window.end is None else min(window.end, now)
-        start = window.start or (fills[0].executed_at if fills else end)
+        start = window.start or (fills.times[0].astimezone(UTC) if len(fills) else end)
         marks = await self._lookup(fills, window, _day_times(start, end), now)
         try:
             return breakdown(
@@ -331,7 +333,7 @@ class TradingBooks:
         _check_range(window.start, window.end)
         fills = await self._scoped_fills(owner, window, now)
         end = now if window.end is None else window.end
-        start = window.start or (fills[0].executed_at if fills else end)
+        start = window.start or (fills.times[0].astimezone(UTC) if len(fills) else end)
         if start >= end:
             return []
         times = _bucket_times(start, end, interval)
@@ -350,11 +352,11 @@ class TradingBooks:
 
     # --- helpers --------------------------------------------------------------------
 
-    async def _scoped_fills(self, owner: str, window: PnLWindow, now: datetime) -> list[Fill]:
+    async def _scoped_fills(self, owner: str, window: PnLWindow, now: datetime) -> PreparedFills:
         """Every fill of the scope's books up to now: cost basis needs the whole history,
         and books of other symbols never affect this one, so symbol and quote filters
         are safe to push down. A strategy filter is not (strategies share one balance)."""
-        return await self._fills.history(
+        return await self._fills.prepared(
             FillQuery(
                 owner,
                 symbol=_clean(window.symbol),
@@ -364,22 +366,36 @@ class TradingBooks:
         )
 
     async def _lookup(
-        self, fills: list[Fill], window: PnLWindow, times: set[datetime], now: datetime
+        self,
+        fills: PreparedFills,
+        window: PnLWindow,
+        times: set[datetime],
+        now: datetime,
+        *,
+        firsts: bool = True,
     ) -> MarkLookup:
         """All marks the domain will ask for, fetched in one call. The domain asks at
-        the window's edges and bucket ends (in `times`) and at each scope's first fill;
-        the lookup answers any time from the ticks fetched, exact at those times."""
-        books: list[Book] = sorted({(f.symbol, f.quote) for f in fills})
+        the window's edges and bucket ends (in `times`) and, with `firsts`, at each
+        scope's first fill (a breakdown's groups start there); the lookup answers any
+        time from the ticks fetched, exact at those times."""
+        books: list[Book] = sorted(fills.book_keys)
         wanted = set(times)
-        seen: set[str | None] = set()
-        seen_symbols: set[str] = set()
-        for fill in fills:
-            if fill.symbol not in seen_symbols:
-                seen_symbols.add(fill.symbol)
-                wanted.add(fill.executed_at)
-            if fill.strategy_id not in seen:
-                seen.add(fill.strategy_id)
-                wanted.add(fill.executed_at)
+        if firsts and len(fills):
+            symbols: set[str] = set()
+            rows = fills.rows
+            keys = fills.book_keys
+            for index, at in enumerate(fills.times):
+                symbol = keys[rows[index][0]][0]
+                if symbol not in symbols:
+                    symbols.add(symbol)
+                    wanted.add(at)
+                    if len(symbols) == len(keys):
+                        break
+            strategies: set[str | None] = set()
+            for strategy, at in zip(fills.strategies, fills.times, strict=True):
+                if strategy not in strategies:
+                    strategies.add(strategy)
+                    wanted.add(at)
         wanted.add(now)
         found: dict[Book, list[Mark]] = await self._marks.marks_at(
             books, sorted(wanted), window.mark_field

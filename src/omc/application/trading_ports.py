@@ -17,6 +17,7 @@ from typing import Protocol
 from omc.application.errors import AlreadyExists
 from omc.application.ports import IngestResult, Page, PageRequest
 from omc.domain.trading.fills import Fill
+from omc.domain.trading.lots import PreparedFills
 
 Book = tuple[str, str]  # (symbol, quote)
 # Called with the owner's stored fills of the books a batch touches plus the batch, in
@@ -74,6 +75,12 @@ class FillRepository(Protocol):
     async def history(self, query: FillQuery) -> builtins.list[Fill]:
         """Every matching fill in event order: the input of the lot engine, so it must
         be fast for hundreds of thousands of fills."""
+        ...
+
+    async def prepared(self, query: FillQuery) -> PreparedFills:
+        """The matching fills as the lot engine's input, equal to `prepare(history(query))`
+        (same rows, books, fees, volumes, times, ids and strategies), possibly without
+        the Fill records: what PnL reads, so it must be fast for hundreds of thousands."""
         ...
 
 

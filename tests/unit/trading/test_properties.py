@@ -162,3 +162,35 @@ def test_splitting_a_fill_at_the_same_price_changes_nothing(fills: list[Fill], p
         assert state(whole) == state(parts), method
         assert whole.fees_paid == parts.fees_paid
         assert whole.volume == parts.volume
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_books_from_columns_equal_books_from_fills(data: st.DataObject) -> None:
+    """The store's fast path (columns, no Fill records) gives the very same summary."""
+    from omc.domain.trading.lots import PreparedFills, prepare
+    from omc.domain.trading.metrics import summarize
+
+    fills = data.draw(fill_sequences())
+    method = data.draw(st.sampled_from(list(CostMethod)))
+    reference = prepare(fills)
+    columns = PreparedFills.from_columns(
+        times=list(reference.times),
+        fill_ids=list(reference.fill_ids),
+        strategies=list(reference.strategies),
+        book_keys=reference.book_keys,
+        rows=list(reference.rows),
+        fees=list(reference.fees),
+        volumes=list(reference.volumes),
+    )
+    as_of = max(fill.executed_at for fill in fills) + timedelta(days=1)
+    mark = data.draw(st.sampled_from([None, Decimal("123.45")]))
+
+    def marks(_symbol: str, _quote: str, _at: object) -> Decimal | None:
+        return mark
+
+    for symbol, strategy in ((None, None), (fills[0].symbol, None), (None, "")):
+        options = {"as_of": as_of, "marks": marks, "method": method}
+        assert summarize(columns, symbol=symbol, strategy_id=strategy, **options) == summarize(
+            fills, symbol=symbol, strategy_id=strategy, **options
+        )

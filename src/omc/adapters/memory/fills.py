@@ -10,7 +10,7 @@ from typing import Any
 from omc.application.ports import IngestResult, Page, PageRequest
 from omc.application.trading_ports import FillConflict, FillQuery, HistoryCheck
 from omc.domain.trading.fills import Fill
-from omc.domain.trading.lots import event_order
+from omc.domain.trading.lots import PreparedFills, event_order, prepare
 
 
 def _matches(fill: Fill, query: FillQuery) -> bool:
@@ -78,3 +78,6 @@ class MemoryFillRepository:
 
     async def history(self, query: FillQuery) -> builtins.list[Fill]:
         return event_order(fill for fill in self._fills.values() if _matches(fill, query))
+
+    async def prepared(self, query: FillQuery) -> PreparedFills:
+        return prepare(await self.history(query))

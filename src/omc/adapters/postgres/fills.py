@@ -4,9 +4,12 @@ A batch is one transaction holding a per-owner advisory transaction lock, so two
 concurrent batches of one owner (on any replica) see each other's fills before the
 oversell check, and batches of different owners never wait for each other.
 
-`history()` feeds the lot engine with up to hundreds of thousands of fills per call:
-it reads plain columns through the driver (no ORM rows, no SQLAlchemy result
-processing) and builds the frozen Fill records without re-running their __init__.
+`history()` returns up to hundreds of thousands of fills per call: it reads plain
+columns through the driver (no ORM rows, no SQLAlchemy result processing) and builds
+the frozen Fill records without re-running their __init__. `prepared()` is the PnL
+path: Postgres does the exact numeric arithmetic of `prepare` (numeric products never
+round) and sends the engine's scaled integers as text, so Python builds no Fill and no
+Decimal per fill.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from __future__ import annotations
 import builtins
 import hashlib
 from collections.abc import Sequence
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
@@ -27,6 +30,7 @@ from omc.adapters.postgres.repositories import storage_errors
 from omc.application.ports import IngestResult, Page, PageRequest
 from omc.application.trading_ports import FillConflict, FillQuery, HistoryCheck
 from omc.domain.trading.fills import Fill, Side
+from omc.domain.trading.lots import AMOUNT_EXP, QTY_EXP, PreparedFills, Row
 
 _T = tables.fills
 # Column order of every read, equal to Fill's field order (see _FIELDS below).
@@ -48,6 +52,36 @@ _COLUMNS = [_T.c[name] for name in _FIELDS]
 _SIDES = {side.value: side for side in Side}
 _SETTERS = tuple(getattr(Fill, name).__set__ for name in _FIELDS)
 _new = object.__new__
+
+
+# The engine's row of each fill, exactly as lots.prepare computes it (see its
+# docstring): base units 10^-18, quote amounts 10^-36; trunc() only drops the
+# zero fraction that numeric keeps from the operands' scales.
+_PREPARED_SQL = """
+SELECT f.executed_at, f.fill_id, f.strategy_id, f.symbol, f.quote, f.side = 'buy',
+       trunc(x.moved)::text,
+       trunc(CASE WHEN f.side = 'buy' THEN x.moved * x.p + x.fee_amount
+                  ELSE x.moved * x.p - x.fee_amount END)::text,
+       trunc(x.fee_amount)::text,
+       trunc(x.q * x.p)::text
+FROM ({inner}) AS f
+CROSS JOIN LATERAL (
+    SELECT s.q, s.p, s.fee_amount,
+           CASE WHEN f.side = 'buy' THEN s.q - s.base_fee ELSE s.q + s.base_fee END AS moved
+    FROM (
+        SELECT f.quantity * {q} AS q,
+               f.price * {q} AS p,
+               CASE WHEN f.fee <> 0 AND f.fee_currency NOT IN ('', f.quote)
+                         AND f.fee_currency = f.symbol
+                    THEN f.fee * {q} ELSE 0 END AS base_fee,
+               CASE WHEN f.fee = 0 THEN 0
+                    WHEN f.fee_currency IN ('', f.quote) THEN f.fee * {a}
+                    WHEN f.fee_currency = f.symbol THEN (f.fee * {q}) * (f.price * {q})
+                    ELSE f.fee * f.fee_rate_to_quote * {a} END AS fee_amount
+    ) AS s
+) AS x
+ORDER BY f.executed_at, f.fill_id
+"""
 
 
 def owner_lock_key(owner: str) -> int:
@@ -203,3 +237,49 @@ class PostgresFillRepository:
             values[6] = values[6].astimezone(UTC)
             add(hydrate(values))
         return out
+
+    async def prepared(self, query: FillQuery) -> PreparedFills:
+        inner = _filtered(query)
+        with storage_errors():
+            async with self._engine.connect() as connection:
+                compiled = inner.compile(connection.sync_connection)
+                sql = _PREPARED_SQL.format(
+                    inner=str(compiled), q=f"1e{QTY_EXP}", a=f"1e{AMOUNT_EXP}"
+                )
+                pooled = await connection.get_raw_connection()
+                driver: psycopg.AsyncConnection[Any] = pooled.driver_connection  # type: ignore[assignment]
+                async with driver.cursor() as cursor:
+                    await cursor.execute(sql, compiled.params)
+                    rows = await cursor.fetchall()
+        books: dict[tuple[str, str], int] = {}
+        book_of = books.get
+        times: builtins.list[datetime] = []
+        fill_ids: builtins.list[str] = []
+        strategies: builtins.list[str | None] = []
+        out: builtins.list[Row] = []
+        fees: builtins.list[int] = []
+        volumes: builtins.list[int] = []
+        add_time, add_id, add_strategy = times.append, fill_ids.append, strategies.append
+        add_row, add_fee, add_volume = out.append, fees.append, volumes.append
+        for at, fill_id, strategy, symbol, quote, buy, moved, amount, fee, volume in rows:
+            key = (symbol, quote)
+            book = book_of(key)
+            if book is None:
+                book = books[key] = len(books)
+            add_time(at)
+            add_id(fill_id)
+            add_strategy(strategy)
+            add_row((book, buy, int(moved), int(amount)))
+            add_fee(int(fee))
+            add_volume(int(volume))
+        # Times stay in the session's zone: the books only compare them (by instant),
+        # and converting 100k of them to UTC would cost more than the arithmetic.
+        return PreparedFills.from_columns(
+            times=times,
+            fill_ids=fill_ids,
+            strategies=strategies,
+            book_keys=tuple(books),
+            rows=out,
+            fees=fees,
+            volumes=volumes,
+        )

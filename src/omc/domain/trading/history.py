@@ -114,7 +114,7 @@ class Replay:
         self.prepared = fills if isinstance(fills, PreparedFills) else prepare(fills)
         self.engine = LotEngine(self.prepared, method)
         self.strategy_id = strategy_id
-        self.times = [fill.executed_at for fill in self.prepared.fills]
+        self.times = self.prepared.times
         self._realized_until = 0
         self._realized_total = 0
         self._snapshot_at = -1
@@ -128,14 +128,14 @@ class Replay:
         """Realized PnL (10^-36) of the closing fills with index in [begin, end)."""
         self.engine.advance(end)
         realized = self.engine.realized
-        fills = self.prepared.fills
         strategy = self.strategy_id
+        if strategy is None:
+            return sum(value for value in realized[begin:end] if value is not None)
+        strategies = self.prepared.strategies
         total = 0
         for index in range(begin, end):
             value = realized[index]
-            if value is not None and (
-                strategy is None or (fills[index].strategy_id or "") == strategy
-            ):
+            if value is not None and (strategies[index] or "") == strategy:
                 total += value
         return total
 
@@ -221,7 +221,7 @@ def history_points(
 
 
 def pnl_history(
-    fills: Iterable[Fill],
+    fills: Iterable[Fill] | PreparedFills,
     *,
     interval: Interval,
     start: datetime,
@@ -237,6 +237,9 @@ def pnl_history(
     A symbol filter drops other books (they never affect this one); a strategy
     filter keeps every fill for the cost basis and counts only its closes.
     """
-    scoped = [fill for fill in fills if symbol is None or fill.symbol == symbol]
-    replay = Replay(scoped, method, strategy_id)
+    if isinstance(fills, PreparedFills):
+        prepared = fills if symbol is None else fills.select(lambda s, _q: s == symbol)
+    else:
+        prepared = prepare(fill for fill in fills if symbol is None or fill.symbol == symbol)
+    replay = Replay(prepared, method, strategy_id)
     return history_points(replay, interval=interval, start=start, end=end, marks=marks)

@@ -22,12 +22,12 @@ so any ingest order gives the same books.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Context, Decimal, Inexact, InvalidOperation, Overflow, localcontext
 from enum import StrEnum
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 
 from omc.domain.trading.fills import Fill, Side
 
@@ -95,15 +95,118 @@ def scaled(value: Decimal, exp: int) -> int:
 Row = tuple[int, bool, int, int]
 
 
-@dataclass(frozen=True, slots=True)
 class PreparedFills:
-    """Fills in event order, converted once to the engine's scaled integers."""
+    """Fills in event order, converted once to the engine's scaled integers.
 
-    fills: tuple[Fill, ...]
-    book_keys: tuple[tuple[str, str], ...]
-    rows: list[Row]
-    fees: list[int]  # fee in quote, 10^-36
-    volumes: list[int]  # quantity x price, 10^-36
+    Two ways in: `prepare(fills)` from Fill records, or `from_columns` from a store
+    that already did the conversion (no Fill objects, no Decimal per fill). The
+    per-fill columns the books read besides the rows (times, ids, strategies) are
+    taken from the Fill records on first use when they came that way.
+    """
+
+    __slots__ = (
+        "_fill_ids",
+        "_strategies",
+        "_times",
+        "book_keys",
+        "fees",
+        "fills",
+        "rows",
+        "volumes",
+    )
+
+    def __init__(
+        self,
+        book_keys: tuple[tuple[str, str], ...],
+        rows: list[Row],
+        fees: list[int],
+        volumes: list[int],
+        *,
+        fills: tuple[Fill, ...] = (),
+        times: list[datetime] | None = None,
+        fill_ids: list[str] | None = None,
+        strategies: list[str | None] | None = None,
+    ) -> None:
+        self.book_keys = book_keys
+        self.rows = rows
+        self.fees = fees  # fee in quote, 10^-36
+        self.volumes = volumes  # quantity x price, 10^-36
+        # The source records when prepared from Fills (closes name them); else empty.
+        self.fills = fills
+        self._times = times
+        self._fill_ids = fill_ids
+        self._strategies = strategies
+
+    @classmethod
+    def from_columns(
+        cls,
+        *,
+        times: list[datetime],
+        fill_ids: list[str],
+        strategies: list[str | None],
+        book_keys: tuple[tuple[str, str], ...],
+        rows: list[Row],
+        fees: list[int],
+        volumes: list[int],
+    ) -> PreparedFills:
+        """Columns already in event order and scaled exactly as `prepare` would."""
+        lengths = {len(times), len(fill_ids), len(strategies), len(rows), len(fees), len(volumes)}
+        if len(lengths) > 1:
+            raise ValueError(f"columns of different lengths: {sorted(lengths)}")
+        return cls(
+            book_keys, rows, fees, volumes, times=times, fill_ids=fill_ids, strategies=strategies
+        )
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @property
+    def times(self) -> list[datetime]:
+        """Aware times of the fills; a store may give them in any zone (compared by instant)."""
+        if self._times is None:
+            self._times = [fill.executed_at for fill in self.fills]
+        return self._times
+
+    @property
+    def fill_ids(self) -> list[str]:
+        if self._fill_ids is None:
+            self._fill_ids = [fill.fill_id for fill in self.fills]
+        return self._fill_ids
+
+    @property
+    def strategies(self) -> list[str | None]:
+        if self._strategies is None:
+            self._strategies = [fill.strategy_id for fill in self.fills]
+        return self._strategies
+
+    def select(self, keep: Callable[[str, str], bool]) -> PreparedFills:
+        """Only the books (symbol, quote) that `keep` accepts, renumbered; a book's
+        replay never depends on another book, so its results are unchanged."""
+        mapping: dict[int, int] = {}
+        keys: list[tuple[str, str]] = []
+        for index, (symbol, quote) in enumerate(self.book_keys):
+            if keep(symbol, quote):
+                mapping[index] = len(keys)
+                keys.append((symbol, quote))
+        if len(keys) == len(self.book_keys):
+            return self
+        picked = [i for i, row in enumerate(self.rows) if row[0] in mapping]
+        rows = self.rows
+        times, ids, strategies = self.times, self.fill_ids, self.strategies
+        kept: list[Row] = []
+        for i in picked:
+            book, buy, moved, amount = rows[i]
+            kept.append((mapping[book], buy, moved, amount))
+        return PreparedFills(
+            tuple(keys),
+            kept,
+            [self.fees[i] for i in picked],
+            [self.volumes[i] for i in picked],
+            fills=tuple(self.fills[i] for i in picked) if self.fills else (),
+            times=[times[i] for i in picked],
+            fill_ids=[ids[i] for i in picked],
+            strategies=[strategies[i] for i in picked],
+        )
 
 
 def event_order(fills: Iterable[Fill]) -> list[Fill]:
@@ -124,6 +227,10 @@ def prepare(fills: Iterable[Fill]) -> PreparedFills:
     integer; the context traps rather than round if that promise is broken
     for a product, and `int()` of a scaled quantity would drop digits only for
     an invalid fill.
+
+    Decimal arithmetic is most of the cost here, and prices and fees repeat (ticks,
+    flat fee schedules), so their conversions are memoized per call: a dict hit
+    costs a fraction of a Decimal multiply.
     """
     ordered = event_order(fills)
     books: dict[tuple[str, str], int] = {}
@@ -135,6 +242,10 @@ def prepare(fills: Iterable[Fill]) -> PreparedFills:
     buy_side = Side.BUY
     book_of = books.get
     add_row, add_fee, add_volume = rows.append, fees.append, volumes.append
+    prices: dict[Decimal, int] = {}
+    price_of = prices.get
+    quote_fees: dict[Decimal, int] = {}
+    quote_fee_of = quote_fees.get
     with localcontext(_EXACT):
         for fill in ordered:
             symbol = fill.symbol
@@ -143,7 +254,10 @@ def prepare(fills: Iterable[Fill]) -> PreparedFills:
             if book is None:
                 book = books[(symbol, quote)] = len(books)
             qty = int(fill.quantity * scale_q)
-            price = int(fill.price * scale_q)
+            raw_price = fill.price
+            price = price_of(raw_price)
+            if price is None:
+                price = prices[raw_price] = int(raw_price * scale_q)
             base_fee = 0
             fee = fill.fee
             if not fee:
@@ -151,7 +265,9 @@ def prepare(fills: Iterable[Fill]) -> PreparedFills:
             else:
                 currency = fill.fee_currency or quote
                 if currency == quote:
-                    fee_amount = int(fee * scale_a)
+                    fee_amount = quote_fee_of(fee)  # type: ignore[assignment]
+                    if fee_amount is None:
+                        fee_amount = quote_fees[fee] = int(fee * scale_a)
                 elif currency == symbol:
                     base_fee = int(fee * scale_q)
                     fee_amount = base_fee * price
@@ -165,7 +281,7 @@ def prepare(fills: Iterable[Fill]) -> PreparedFills:
                 add_row((book, False, moved, moved * price - fee_amount))
             add_fee(fee_amount)
             add_volume(qty * price)
-    return PreparedFills(tuple(ordered), tuple(books), rows, fees, volumes)
+    return PreparedFills(tuple(books), rows, fees, volumes, fills=tuple(ordered))
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,19 +361,22 @@ class LotEngine:
         self.done = stop
 
     def _oversell(self, index: int, available: int) -> OversellError:
-        fill = self.prepared.fills[index]
+        prepared = self.prepared
+        book, _buy, moved, _amount = prepared.rows[index]
+        symbol, quote = prepared.book_keys[book]
         return OversellError(
-            fill.fill_id,
-            fill.symbol,
-            fill.quote,
-            to_decimal(self.prepared.rows[index][2], QTY_EXP),
+            prepared.fill_ids[index],
+            symbol,
+            quote,
+            to_decimal(moved, QTY_EXP),
             to_decimal(available, QTY_EXP),
-            fill.executed_at,
+            prepared.times[index].astimezone(UTC),
         )
 
     def position_totals(self) -> list[tuple[int, int]]:
         """(quantity 10^-18, remaining cost 10^-36) per book, in book order."""
-        return [(sum(lot[0] for lot in lots), sum(lot[1] for lot in lots)) for lots in self._lots]
+        quantity, cost = itemgetter(0), itemgetter(1)
+        return [(sum(map(quantity, lots)), sum(map(cost, lots))) for lots in self._lots]
 
     def positions(self) -> list[Position]:
         keys = self.prepared.book_keys
@@ -409,7 +528,10 @@ class Books:
 
 
 def closes_of(engine: LotEngine, start: int = 0, stop: int | None = None) -> list[Close]:
+    """The closing fills replayed so far; needs books prepared from Fill records."""
     prepared = engine.prepared
+    if len(prepared) and not prepared.fills:
+        raise ValueError("closes name their Fill records: prepare the books from fills")
     end = engine.done if stop is None else min(stop, engine.done)
     closes = []
     for index in range(start, end):

@@ -29,7 +29,15 @@ from omc.domain.trading.history import (
     Replay,
     history_points,
 )
-from omc.domain.trading.lots import AMOUNT_EXP, CostMethod, Position, exact_sum, to_decimal
+from omc.domain.trading.lots import (
+    AMOUNT_EXP,
+    CostMethod,
+    Position,
+    PreparedFills,
+    exact_sum,
+    prepare,
+    to_decimal,
+)
 
 ZERO = Decimal(0)
 DAYS_PER_YEAR = 365
@@ -141,21 +149,48 @@ class PnLSummary:
 
 
 def _scope(
-    fills: Iterable[Fill], symbol: str | None, quote: str | None
-) -> tuple[list[Fill], str | None]:
-    scoped = [
-        fill
-        for fill in fills
-        if (symbol is None or fill.symbol == symbol) and (quote is None or fill.quote == quote)
-    ]
-    quotes = {fill.quote for fill in scoped}
+    fills: Iterable[Fill] | PreparedFills, symbol: str | None, quote: str | None
+) -> tuple[PreparedFills, str | None]:
+    if isinstance(fills, PreparedFills):
+        scoped = fills
+        if symbol is not None or quote is not None:
+            scoped = fills.select(
+                lambda s, q: (symbol is None or s == symbol) and (quote is None or q == quote)
+            )
+    else:
+        scoped = prepare(
+            fill
+            for fill in fills
+            if (symbol is None or fill.symbol == symbol) and (quote is None or fill.quote == quote)
+        )
+    quotes = sorted({book_quote for _symbol, book_quote in scoped.book_keys})
     if len(quotes) > 1:
-        raise MixedQuotesError(f"fills in {len(quotes)} quote currencies: {sorted(quotes)}")
+        raise MixedQuotesError(f"fills in {len(quotes)} quote currencies: {quotes}")
     return scoped, quote or next(iter(quotes), None)
 
 
+def _trade_stats(realized: list[int]) -> TradeStats:
+    """trade_stats over engine integers: only the aggregates become Decimals."""
+    wins = [value for value in realized if value > 0]
+    losses = [value for value in realized if value < 0]
+    count = len(realized)
+    gross_profit = to_decimal(sum(wins), AMOUNT_EXP)
+    gross_loss = to_decimal(sum(losses), AMOUNT_EXP)
+    return TradeStats(
+        closing_trades=count,
+        wins=len(wins),
+        losses=len(losses),
+        win_rate=Decimal(len(wins)) / count if count else None,
+        profit_factor=gross_profit / -gross_loss if losses else None,
+        average_win=gross_profit / len(wins) if wins else None,
+        average_loss=gross_loss / len(losses) if losses else None,
+        largest_win=to_decimal(max(wins), AMOUNT_EXP) if wins else None,
+        largest_loss=to_decimal(min(losses), AMOUNT_EXP) if losses else None,
+    )
+
+
 def summarize(
-    fills: Iterable[Fill],
+    fills: Iterable[Fill] | PreparedFills,
     *,
     as_of: datetime,
     marks: MarkLookup,
@@ -169,9 +204,11 @@ def summarize(
 ) -> PnLSummary:
     """The summary over [start, end) (`end` defaults to `as_of`, `start` to the first fill).
 
-    `strategy_id=""` selects the fills without a strategy. A strategy's closes
-    are those of fills tagged with it; positions are one spot balance shared by
-    all strategies, so a strategy scope has no positions and unknown unrealized.
+    `fills` are Fill records or books already prepared (from them or from a store's
+    columns): both give the same summary. `strategy_id=""` selects the fills without
+    a strategy. A strategy's closes are those of fills tagged with it; positions are
+    one spot balance shared by all strategies, so a strategy scope has no positions
+    and unknown unrealized.
 
     Raises OversellError from the books and MixedQuotesError when the scope
     spans several quote currencies.
@@ -180,24 +217,27 @@ def summarize(
     replay = Replay(scoped, method, strategy_id)
     prepared = replay.prepared
     window_end = as_of if end is None else min(end, as_of)
-    first = prepared.fills[0].executed_at if prepared.fills else window_end
+    first = replay.times[0] if len(prepared) else window_end
     window_start = first if start is None else start
     begin = replay.index_at(window_start)
     stop = replay.index_at(window_end)
+    # The daily curve walks the engine forward to the window's end; everything
+    # below reads that same replay instead of running the history a second time.
+    curve = _daily_equity(replay, window_start, window_end, marks)
     replay.engine.advance(stop)
 
-    realized_values: list[Decimal] = []
-    fees = volume = 0
-    for index in range(begin, stop):
-        fill = prepared.fills[index]
-        if strategy_id is not None and (fill.strategy_id or "") != strategy_id:
-            continue
-        fees += prepared.fees[index]
-        volume += prepared.volumes[index]
-        value = replay.engine.realized[index]
-        if value is not None:
-            realized_values.append(to_decimal(value, AMOUNT_EXP))
-    realized = exact_sum(realized_values)
+    realized_all = replay.engine.realized
+    if strategy_id is None:
+        fees = sum(prepared.fees[begin:stop])
+        volume = sum(prepared.volumes[begin:stop])
+        realized_values = [value for value in realized_all[begin:stop] if value is not None]
+    else:
+        strategies = prepared.strategies
+        picked = [i for i in range(begin, stop) if (strategies[i] or "") == strategy_id]
+        fees = sum(prepared.fees[i] for i in picked)
+        volume = sum(prepared.volumes[i] for i in picked)
+        realized_values = [v for v in (realized_all[i] for i in picked) if v is not None]
+    realized = to_decimal(sum(realized_values), AMOUNT_EXP)
 
     positions: tuple[Position, ...] = ()
     unrealized: Decimal | None = None
@@ -210,7 +250,6 @@ def summarize(
             unrealized = exact_sum(p.unrealized or ZERO for p in positions)
     total = None if unrealized is None else exact_sum((realized, unrealized))
 
-    curve = _daily_equity(replay, window_start, window_end, marks)
     drawdown, drawdown_pct = max_drawdown(curve, capital)
     return PnLSummary(
         method=method,
@@ -220,7 +259,7 @@ def summarize(
         total=total,
         fees_paid=to_decimal(fees, AMOUNT_EXP),
         volume=to_decimal(volume, AMOUNT_EXP),
-        trades=trade_stats(realized_values),
+        trades=_trade_stats(realized_values),
         max_drawdown=drawdown,
         max_drawdown_pct=drawdown_pct,
         sharpe=sharpe_ratio(curve),
@@ -235,14 +274,13 @@ def _daily_equity(
     """Equity at the window start, then at each UTC day end (the last clipped to `end`).
 
     Days whose equity is unknown (an open position without a mark) are left out.
+    Moves `replay` forward to `end`.
     """
     if end <= start:
         return []
-    # The history below starts over from the first fill, so give it a fresh engine.
-    fresh = Replay(replay.prepared, replay.engine.method, replay.strategy_id)
-    _realized, _unrealized, opening, _unmarked = fresh.equity_at(start, marks)
+    _realized, _unrealized, opening, _unmarked = replay.equity_at(start, marks)
     points: list[HistoryPoint] = history_points(
-        fresh, interval=Interval.DAY, start=start, end=end, marks=marks
+        replay, interval=Interval.DAY, start=start, end=end, marks=marks
     )
     curve = [] if opening is None else [to_decimal(opening, AMOUNT_EXP)]
     curve.extend(point.equity for point in points if point.equity is not None)
@@ -250,7 +288,7 @@ def _daily_equity(
 
 
 def breakdown(
-    fills: Iterable[Fill],
+    fills: Iterable[Fill] | PreparedFills,
     *,
     by: GroupBy,
     as_of: datetime,
@@ -265,13 +303,13 @@ def breakdown(
     scoped, _quote = _scope(fills, None, quote)
     results: dict[str, PnLSummary] = {}
     if by is GroupBy.SYMBOL:
-        for symbol in sorted({fill.symbol for fill in scoped}):
+        for symbol in sorted({book_symbol for book_symbol, _q in scoped.book_keys}):
             results[symbol] = summarize(
                 scoped, as_of=as_of, marks=marks, method=method, start=start, end=end,
                 symbol=symbol, capital=capital,
             )  # fmt: skip
         return results
-    for strategy in sorted({fill.strategy_id or "" for fill in scoped}):
+    for strategy in sorted({strategy or "" for strategy in scoped.strategies}):
         results[strategy] = summarize(
             scoped,
             as_of=as_of, marks=marks, method=method, start=start, end=end,
