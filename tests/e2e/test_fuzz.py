@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
+import pkgutil
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -26,9 +29,12 @@ from grpc import aio
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import omc.v1
 from omc.adapters.memory.keys import MemoryApiKeyRepository
+from omc.bootstrap.containers import build_container, resolve
+from omc.bootstrap.settings import Settings, StorageKind
 from omc.domain.access import Scope
-from omc.v1 import admin_pb2, ledger_pb2
+from omc.v1 import admin_pb2, admin_pb2_grpc, ledger_pb2, ledger_pb2_grpc
 from tests.conftest import Storage
 from tests.e2e.support_security import Secured, bearer, serve_secured
 
@@ -184,6 +190,37 @@ async def postgres_target(postgres_storage: Storage) -> AsyncIterator[Target]:
         yield served
 
 
+@pytest.fixture
+async def configured_target(tmp_path: Path) -> AsyncIterator[Target]:
+    """Every service as `omc serve --storage memory` wires it (no scheduled collectors)."""
+    settings = Settings(
+        storage=StorageKind.MEMORY,
+        home=tmp_path,
+        collectors_enabled=False,
+        rate_limit_per_second=1_000_000,
+        rate_limit_burst=1_000_000,
+    )
+    container = build_container(settings)
+    server = await resolve(container.api.server)
+    api_keys = await resolve(container.application.api_keys)
+    port = await server.start("127.0.0.1:0")
+    channel = aio.insecure_channel(f"127.0.0.1:{port}")
+    secured = Secured(
+        server,
+        channel,
+        api_keys,
+        ledger_pb2_grpc.LedgerServiceStub(channel),
+        admin_pb2_grpc.AdminServiceStub(channel),
+        port,
+    )
+    try:
+        admin = (await api_keys.create("root", [Scope.ADMIN.value])).plaintext
+        yield Target(secured, bearer(admin))
+    finally:
+        await secured.close()
+        await container.shutdown_resources()  # type: ignore[func-returns-value]
+
+
 def _methods(module: Any, service: str) -> list[d.MethodDescriptor]:
     return list(module.DESCRIPTOR.services_by_name[service].methods)
 
@@ -191,6 +228,48 @@ def _methods(module: Any, service: str) -> list[d.MethodDescriptor]:
 LEDGER_METHODS = _methods(ledger_pb2, "LedgerService")
 ADMIN_METHODS = _methods(admin_pb2, "AdminService")
 INGEST_METHODS = [m for m in LEDGER_METHODS if m.name.startswith("Ingest")]
+# Would fetch from the real upstream APIs, which tests never call.
+_CALLS_THE_INTERNET = {"/omc.v1.CollectorService/RunCollector"}
+
+
+def _other_methods() -> list[d.MethodDescriptor]:
+    """Every RPC of the omc.v1 services besides the ledger and admin ones, found in the
+    generated modules, so services added later are fuzzed too."""
+    found = []
+    for info in pkgutil.iter_modules(omc.v1.__path__):
+        if not info.name.endswith("_pb2") or info.name in {"ledger_pb2", "admin_pb2"}:
+            continue
+        module = importlib.import_module(f"omc.v1.{info.name}")
+        for service in module.DESCRIPTOR.services_by_name.values():
+            found.extend(
+                method
+                for method in service.methods
+                if f"/{service.full_name}/{method.name}" not in _CALLS_THE_INTERNET
+            )
+    return found
+
+
+# Found by this suite, owned elsewhere: fuzzed no further (a failing property spends
+# minutes shrinking) but pinned by test_known_server_faults, strict so the entry must go
+# once fixed.
+KNOWN_FAULTS = {
+    "/omc.v1.QualityService/GetQualityReport": (
+        "an out-of-range as_of Timestamp reaches Timestamp.ToDatetime unchecked in "
+        "quality_servicer.py and answers INTERNAL",
+        {"as_of": Timestamp(seconds=0, nanos=-1)},
+    ),
+}
+
+
+def _path(method: d.MethodDescriptor) -> str:
+    return f"/{method.containing_service.full_name}/{method.name}"
+
+
+def _param(method: d.MethodDescriptor) -> Any:
+    return pytest.param(method, id=f"{method.containing_service.name}.{method.name}")
+
+
+OTHER_METHODS = [_param(m) for m in _other_methods() if _path(m) not in KNOWN_FAULTS]
 
 
 async def _snapshot(target: Target) -> tuple[bytes, bytes]:
@@ -212,18 +291,28 @@ async def _call(target: Target, method: d.MethodDescriptor, request: Message) ->
         "response_deserializer": response_class.FromString,
     }
     channel = target.secured.channel
+    metadata = target.admin
     try:
         if method.server_streaming:
-            call = channel.unary_stream(path, **codecs)(request, metadata=target.admin)
-            # A valid subscription has nothing to say yet: the wait times out.
+            call = (
+                channel.stream_stream(path, **codecs)(iter([request]), metadata=metadata)
+                if method.client_streaming
+                else channel.unary_stream(path, **codecs)(request, metadata=metadata)
+            )
+            # A valid subscription (or conversation) need not answer at once.
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(call.read(), STREAM_WINDOW)
             call.cancel()
             code = await call.code()
             return grpc.StatusCode.OK if code is grpc.StatusCode.CANCELLED else code
-        await channel.unary_unary(path, **codecs)(
-            request, metadata=target.admin, timeout=CALL_TIMEOUT
-        )
+        if method.client_streaming:
+            await channel.stream_unary(path, **codecs)(
+                iter([request]), metadata=metadata, timeout=CALL_TIMEOUT
+            )
+        else:
+            await channel.unary_unary(path, **codecs)(
+                request, metadata=metadata, timeout=CALL_TIMEOUT
+            )
     except aio.AioRpcError as error:
         failed: grpc.StatusCode = error.code()
         return failed
@@ -271,6 +360,31 @@ async def test_no_rpc_answers_a_server_fault_or_half_applies_a_rejection_over_po
 ) -> None:
     request = data.draw(messages(method.input_type), label="request")
     await _check(postgres_target, method, request)
+
+
+@pytest.mark.parametrize("method", OTHER_METHODS)
+@_fuzz(examples=10)
+@given(data=st.data())
+async def test_the_other_services_never_answer_a_server_fault(
+    configured_target: Target, method: d.MethodDescriptor, data: st.DataObject
+) -> None:
+    request = data.draw(messages(method.input_type), label="request")
+    await _check(configured_target, method, request)
+
+
+@pytest.mark.parametrize(
+    "method",
+    [
+        pytest.param(m, marks=pytest.mark.xfail(reason=KNOWN_FAULTS[_path(m)][0], strict=True))
+        for m in _other_methods()
+        if _path(m) in KNOWN_FAULTS
+    ],
+    ids=lambda m: f"{m.containing_service.name}.{m.name}",
+)
+async def test_known_server_faults(configured_target: Target, method: d.MethodDescriptor) -> None:
+    fields = KNOWN_FAULTS[_path(method)][1]
+    request = message_factory.GetMessageClass(method.input_type)(**fields)
+    await _check(configured_target, method, request)
 
 
 @pytest.mark.parametrize("method", INGEST_METHODS, ids=lambda m: m.name)
