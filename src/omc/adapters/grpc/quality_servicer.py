@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeAlias
 
 from google.protobuf.struct_pb2 import Struct
@@ -12,7 +12,9 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from grpc import aio
 
 from omc.adapters.grpc.errors import ServerShuttingDown
+from omc.adapters.grpc.mapping import EPOCH, FAR_FUTURE, datetime_from_timestamp
 from omc.adapters.grpc.server import ServiceBinding
+from omc.application.errors import FieldViolation, InvalidArgument
 from omc.application.quality import QualityAlerts, QualityReports
 from omc.application.quality_ports import AlertStatus
 from omc.domain.quality import AlertEvent, AlertEventKind, QualityAlert, QualityReport, Severity
@@ -161,10 +163,20 @@ class QualityServicer(quality_pb2_grpc.QualityServiceServicer):
     async def GetQualityReport(
         self, request: pb.GetQualityReportRequest, context: Context
     ) -> pb.GetQualityReportResponse:
+        violations: list[FieldViolation] = []
         window: timedelta | None = None
         if request.HasField("window"):
-            window = request.window.ToTimedelta() or None
-        as_of = request.as_of.ToDatetime(tzinfo=UTC) if request.HasField("as_of") else None
+            try:
+                window = request.window.ToTimedelta() or None
+            except (ValueError, OverflowError):
+                violations.append(FieldViolation("window", "is not a valid duration"))
+        as_of: datetime | None = None
+        if request.HasField("as_of"):
+            as_of = datetime_from_timestamp(request.as_of)
+            if as_of in (EPOCH, FAR_FUTURE):
+                violations.append(FieldViolation("as_of", "is not a valid timestamp"))
+        if violations:
+            raise InvalidArgument(violations)
         report = await self._reports.report(request.ledger or None, window, as_of)
         return pb.GetQualityReportResponse(report=report_to_proto(report))
 
