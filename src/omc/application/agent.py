@@ -46,6 +46,7 @@ from omc.domain.agent.sessions import (
 
 MAX_QUESTION_CHARS = 4_000
 MAX_SESSION_PAGE = 100
+_LOCK_WAIT_SECONDS = 5.0
 _REPLAY_BATCH = 500
 _OUTCOME_STATUS = {
     TurnEnd.COMPLETED: SessionStatus.COMPLETED,
@@ -218,11 +219,7 @@ class AgentSessions:
     async def _start(self, principal: Principal, session_id: str, kind: TurnKind, text: str) -> int:
         text = _text(text, "question" if kind is TurnKind.QUESTION else "answer")
         session = await self.get_session(principal, session_id)
-        lock = self._store.exclusive(session.session_id)
-        acquired = await lock.__aenter__()
-        if not acquired:
-            await lock.__aexit__(None, None, None)
-            raise _busy(session.session_id)
+        lock = await self._acquire(session.session_id)
         try:
             session = await self.get_session(principal, session_id)
             now = self._clock.now()
@@ -260,6 +257,20 @@ class AgentSessions:
         )
         return after
 
+    async def _acquire(self, session_id: str) -> AbstractAsyncContextManager[bool]:
+        """The session's lock. A turn that just asked a clarification still holds it for
+        a moment after its event went out, so a prompt answer waits briefly for it."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + _LOCK_WAIT_SECONDS
+        while True:
+            lock = self._store.exclusive(session_id)
+            if await lock.__aenter__():
+                return lock
+            await lock.__aexit__(None, None, None)
+            if loop.time() >= deadline:
+                raise _busy(session_id)
+            await asyncio.sleep(0.05)
+
     def _check_state(self, session: AgentSession, kind: TurnKind) -> None:
         if session.status is SessionStatus.CANCELLED:
             raise FailedPrecondition(
@@ -284,6 +295,9 @@ class AgentSessions:
         session_id = turn.session_id
 
         async def emit(event: NewEvent) -> None:
+            if event.kind is EventKind.CLARIFICATION_REQUESTED:
+                # Status first: a client acting on the question finds the session waiting.
+                await self._set(session_id, SessionStatus.WAITING_FOR_INPUT)
             await self._store.append(session_id, [event], self._clock.now())
             self._bump(session_id)
 
@@ -362,12 +376,21 @@ class AgentSessions:
                 continue
             session = await self._store.get(session_id)
             if session is None or session.status is not SessionStatus.RUNNING:
-                if not await self._store.events(session_id, after, 1):
+                if await self._store.events(session_id, after, 1):
+                    continue
+                if session is None or await self._turn_over(session):
                     return
-                continue
             # Woken by this replica's appends; polling covers turns run by another one.
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(signal.wait(), self._poll)
+
+    async def _turn_over(self, session: AgentSession) -> bool:
+        """Waiting sessions turn WAITING_FOR_INPUT just before their question is stored:
+        a tail ends only once the question is there to be sent."""
+        if session.status is not SessionStatus.WAITING_FOR_INPUT:
+            return True
+        last = await self._store.events(session.session_id, session.last_seq - 1, 1)
+        return bool(last) and last[0].kind is EventKind.CLARIFICATION_REQUESTED
 
 
 def _text(raw: str, name: str, *, required: bool = True) -> str:
