@@ -30,18 +30,26 @@ class TradingStore:
     fills: FillRepository
     marks: MarkSource
     storage: Storage
+    # Another process's repository over the same store (Postgres: a second replica
+    # with its own in-process cache; memory has one process, so the same one).
+    replica: FillRepository
 
 
 async def trading_store(storage: Storage, request: pytest.FixtureRequest) -> TradingStore:
     """The trading adapters over the same storage as the ledgers (marks read its ticks)."""
     if storage.name == "memory":
-        return TradingStore(
-            MemoryFillRepository(), MemoryMarkSource(storage.repositories.price_ticks), storage
-        )
+        fills = MemoryFillRepository()
+        marks = MemoryMarkSource(storage.repositories.price_ticks)
+        return TradingStore(fills, marks, storage, fills)
     engine: AsyncEngine = request.getfixturevalue("clean_postgres")
     async with engine.begin() as connection:
-        await connection.execute(text("TRUNCATE fills RESTART IDENTITY"))
-    return TradingStore(PostgresFillRepository(engine), PostgresMarkSource(engine), storage)
+        await connection.execute(text("TRUNCATE fills, fill_versions RESTART IDENTITY"))
+    return TradingStore(
+        PostgresFillRepository(engine),
+        PostgresMarkSource(engine),
+        storage,
+        PostgresFillRepository(engine),
+    )
 
 
 @pytest.fixture
@@ -195,6 +203,82 @@ async def test_prepared_equals_prepare_of_history(store: TradingStore) -> None:
             want.fill_ids,
             want.strategies,
         )
+
+
+async def _assert_prepared(repo: FillRepository, query: FillQuery) -> None:
+    got = await repo.prepared(query)
+    want = prepare(await repo.history(query))
+    assert got.rows == want.rows
+    assert (got.fees, got.volumes, got.book_keys) == (want.fees, want.volumes, want.book_keys)
+    assert (got.times, got.fill_ids, got.strategies) == (want.times, want.fill_ids, want.strategies)
+
+
+async def test_prepared_cuts_of_a_history_read_before(store: TradingStore) -> None:
+    """A store may keep whole histories: every cut (end, symbol, quote) is still
+    exactly the matching fills, books without a fill in the cut dropped."""
+    repo = store.fills
+    await repo.add_many(
+        "alice",
+        [
+            make("a", minutes=1),
+            make("b", minutes=2, symbol="ETH", fee=Decimal("0.1"), fee_currency="ETH"),
+            make("c", minutes=3, quote="EUR"),
+            make("d", Side.SELL, "0.5", minutes=4),
+            make("e", minutes=5, symbol="SOL", strategy_id="grid"),
+        ],
+    )
+    await repo.prepared(FillQuery("alice"))
+    for query in (
+        FillQuery("alice"),
+        FillQuery("alice", end=T0 + timedelta(minutes=5)),
+        FillQuery("alice", end=T0 + timedelta(minutes=2)),
+        FillQuery("alice", end=T0 + timedelta(minutes=2, microseconds=1)),
+        FillQuery("alice", end=T0),
+        FillQuery("alice", symbol="BTC"),
+        FillQuery("alice", quote="EUR"),
+        FillQuery("alice", symbol="BTC", quote="USDT", end=T0 + timedelta(minutes=4)),
+        FillQuery("alice", symbol="XRP"),
+        FillQuery("alice", strategy_id="grid"),
+        FillQuery("alice", start=T0 + timedelta(minutes=3)),
+    ):
+        await _assert_prepared(repo, query)
+
+
+async def test_prepared_sees_every_later_batch_on_every_replica(store: TradingStore) -> None:
+    """Histories kept in process never outlive a write, wherever the write happened."""
+    await store.fills.add_many("alice", [make("a", minutes=1)])
+    assert len(await store.fills.prepared(FillQuery("alice"))) == 1
+    assert len(await store.replica.prepared(FillQuery("alice"))) == 1
+
+    await store.replica.add_many("alice", [make("b", Side.SELL, "0.5", minutes=2)])
+    assert (await store.fills.prepared(FillQuery("alice"))).fill_ids == ["a", "b"]
+    await store.fills.add_many("alice", [make("c", minutes=3), make("a", minutes=1)])
+    assert (await store.replica.prepared(FillQuery("alice"))).fill_ids == ["a", "b", "c"]
+    await _assert_prepared(store.replica, FillQuery("alice"))
+
+    # A batch of duplicates changes nothing and a failed batch writes nothing.
+    with pytest.raises(FillConflict):
+        await store.fills.add_many(
+            "alice", [make("d", minutes=4), make("a", Side.BUY, "2", minutes=1)]
+        )
+    assert (await store.fills.prepared(FillQuery("alice"))).fill_ids == ["a", "b", "c"]
+
+
+async def test_prepared_books_are_never_another_owners(store: TradingStore) -> None:
+    await store.fills.add_many("alice", [make("a", minutes=1), make("b", minutes=2)])
+    await store.fills.add_many("bob", [make("x", Side.BUY, "3", minutes=1, owner="bob")])
+    for _ in range(2):  # cold, then whatever the store kept
+        alice = await store.fills.prepared(FillQuery("alice"))
+        bob = await store.fills.prepared(FillQuery("bob"))
+        nobody = await store.fills.prepared(FillQuery("nobody"))
+        assert alice.fill_ids == ["a", "b"]
+        assert bob.fill_ids == ["x"]
+        assert [row[2] for row in bob.rows] == [3 * 10**18]
+        assert len(nobody) == 0
+        assert nobody.book_keys == ()
+    await store.fills.add_many("bob", [make("y", minutes=3, owner="bob")])
+    assert (await store.fills.prepared(FillQuery("alice"))).fill_ids == ["a", "b"]
+    assert (await store.fills.prepared(FillQuery("bob"))).fill_ids == ["x", "y"]
 
 
 async def test_filters(store: TradingStore) -> None:

@@ -16,8 +16,11 @@ from __future__ import annotations
 
 import builtins
 import hashlib
+from bisect import bisect_left
+from collections import OrderedDict
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC
+from operator import add, methodcaller, mul, sub
 from typing import Any
 
 import psycopg
@@ -30,7 +33,7 @@ from omc.adapters.postgres.repositories import storage_errors
 from omc.application.ports import IngestResult, Page, PageRequest
 from omc.application.trading_ports import FillConflict, FillQuery, HistoryCheck
 from omc.domain.trading.fills import Fill, Side
-from omc.domain.trading.lots import AMOUNT_EXP, QTY_EXP, PreparedFills, Row
+from omc.domain.trading.lots import AMOUNT_EXP, QTY_EXP, PreparedFills
 
 _T = tables.fills
 # Column order of every read, equal to Fill's field order (see _FIELDS below).
@@ -54,34 +57,70 @@ _SETTERS = tuple(getattr(Fill, name).__set__ for name in _FIELDS)
 _new = object.__new__
 
 
-# The engine's row of each fill, exactly as lots.prepare computes it (see its
-# docstring): base units 10^-18, quote amounts 10^-36; trunc() only drops the
-# zero fraction that numeric keeps from the operands' scales.
+# The engine's inputs of each fill, exactly as lots.prepare computes them (see its
+# docstring): base units 10^-18, quote amounts 10^-36; trunc() only drops the zero
+# fraction that numeric keeps from the operands' scales. Fees come signed (+ for a
+# buy, - for a sell), so that Python derives every engine column from these four with
+# C-level map() over whole columns, never a loop per fill:
+#   moved = q - base_fee, amount = q*p + quote_fee, fee = |quote_fee + base_fee*p|
+# (a sell moves q + fee out and nets q*p - fee; a base fee is worth fee*p).
 _PREPARED_SQL = """
-SELECT f.executed_at, f.fill_id, f.strategy_id, f.symbol, f.quote, f.side = 'buy',
-       trunc(x.moved)::text,
-       trunc(CASE WHEN f.side = 'buy' THEN x.moved * x.p + x.fee_amount
-                  ELSE x.moved * x.p - x.fee_amount END)::text,
-       trunc(x.fee_amount)::text,
-       trunc(x.q * x.p)::text
+SELECT f.executed_at, f.fill_id, f.strategy_id, f.symbol || '/' || f.quote, f.side = 'buy',
+       trunc(f.quantity * {q})::text,
+       trunc(f.price * {q})::text,
+       CASE WHEN f.fee = 0 OR f.fee_currency IN ('', f.quote) OR f.fee_currency <> f.symbol
+            THEN '0'
+            WHEN f.side = 'buy' THEN trunc(f.fee * {q})::text
+            ELSE (-trunc(f.fee * {q}))::text END,
+       CASE WHEN f.fee = 0 THEN '0'
+            WHEN f.fee_currency IN ('', f.quote) THEN
+                 (CASE WHEN f.side = 'buy' THEN 1 ELSE -1 END * trunc(f.fee * {a}))::text
+            WHEN f.fee_currency = f.symbol THEN '0'
+            ELSE (CASE WHEN f.side = 'buy' THEN 1 ELSE -1 END
+                  * trunc(f.fee * f.fee_rate_to_quote * {a}))::text END
 FROM ({inner}) AS f
-CROSS JOIN LATERAL (
-    SELECT s.q, s.p, s.fee_amount,
-           CASE WHEN f.side = 'buy' THEN s.q - s.base_fee ELSE s.q + s.base_fee END AS moved
-    FROM (
-        SELECT f.quantity * {q} AS q,
-               f.price * {q} AS p,
-               CASE WHEN f.fee <> 0 AND f.fee_currency NOT IN ('', f.quote)
-                         AND f.fee_currency = f.symbol
-                    THEN f.fee * {q} ELSE 0 END AS base_fee,
-               CASE WHEN f.fee = 0 THEN 0
-                    WHEN f.fee_currency IN ('', f.quote) THEN f.fee * {a}
-                    WHEN f.fee_currency = f.symbol THEN (f.fee * {q}) * (f.price * {q})
-                    ELSE f.fee * f.fee_rate_to_quote * {a} END AS fee_amount
-    ) AS s
-) AS x
 ORDER BY f.executed_at, f.fill_id
 """
+
+
+# The id of the writing transaction: unique for the life of the cluster, so a version
+# never comes back (not after a TRUNCATE either) and names one committed state.
+_BUMP_VERSION = text(
+    "INSERT INTO fill_versions (owner, version) "
+    "VALUES (:owner, pg_current_xact_id()::text::bigint) "
+    "ON CONFLICT (owner) DO UPDATE SET version = EXCLUDED.version"
+)
+_READ_VERSION = "SELECT version FROM fill_versions WHERE owner = %(owner)s"
+DEFAULT_CACHED_FILLS = 500_000
+
+
+class _BooksCache:
+    """Each owner's whole prepared history at the version it was read, least recently
+    used dropped first, at most `capacity` fills in all (about 0.5 KB per fill)."""
+
+    def __init__(self, capacity: int) -> None:
+        self._capacity = capacity
+        self._entries: OrderedDict[str, tuple[int, PreparedFills]] = OrderedDict()
+        self._size = 0
+
+    def get(self, owner: str, version: int) -> PreparedFills | None:
+        entry = self._entries.get(owner)
+        if entry is None or entry[0] != version:
+            return None
+        self._entries.move_to_end(owner)
+        return entry[1]
+
+    def put(self, owner: str, version: int, books: PreparedFills) -> None:
+        old = self._entries.pop(owner, None)
+        if old is not None:
+            self._size -= len(old[1])
+        if len(books) > self._capacity:
+            return
+        self._entries[owner] = (version, books)
+        self._size += len(books)
+        while self._size > self._capacity:
+            _owner, (_version, dropped) = self._entries.popitem(last=False)
+            self._size -= len(dropped)
 
 
 def owner_lock_key(owner: str) -> int:
@@ -142,8 +181,9 @@ def _filtered(query: FillQuery) -> Select[Any]:
 
 
 class PostgresFillRepository:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, cached_fills: int = DEFAULT_CACHED_FILLS) -> None:
         self._engine = engine
+        self._cache = _BooksCache(cached_fills)
 
     async def add_many(
         self, owner: str, fills: Sequence[Fill], check: HistoryCheck | None = None
@@ -171,6 +211,7 @@ class PostgresFillRepository:
                     check(await self._books(connection, owner, books) + fresh)
                 if fresh:
                     await connection.execute(insert(_T), [_to_row(owner, f) for f in fresh])
+                    await connection.execute(_BUMP_VERSION, {"owner": owner})
         return IngestResult(inserted=len(fresh), duplicate=duplicate)
 
     async def _stored(
@@ -239,6 +280,22 @@ class PostgresFillRepository:
         return out
 
     async def prepared(self, query: FillQuery) -> PreparedFills:
+        """Whole histories are read at the owner's version and kept in process; a
+        query with no start and no strategy is a cut of one (books never mix, and
+        `end` is a prefix in event order), so most PnL calls read one row here."""
+        if query.start is not None or query.strategy_id is not None:
+            return await self._fetch(query, versioned=False)
+        whole = await self._fetch(FillQuery(query.owner), versioned=True)
+        if query.end is not None:
+            whole = whole.head(bisect_left(whole.times, query.end))
+        if query.symbol is None and query.quote is None:
+            return whole
+        symbol, quote = query.symbol, query.quote
+        return whole.select(
+            lambda s, q: (symbol is None or s == symbol) and (quote is None or q == quote)
+        )
+
+    async def _fetch(self, query: FillQuery, *, versioned: bool) -> PreparedFills:
         inner = _filtered(query)
         with storage_errors():
             async with self._engine.connect() as connection:
@@ -248,38 +305,61 @@ class PostgresFillRepository:
                 )
                 pooled = await connection.get_raw_connection()
                 driver: psycopg.AsyncConnection[Any] = pooled.driver_connection  # type: ignore[assignment]
-                async with driver.cursor() as cursor:
+                version: int | None = None
+                if versioned:
+                    # One snapshot for the version and the fills it names.
+                    await driver.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                    found = await (
+                        await driver.execute(_READ_VERSION, {"owner": query.owner})
+                    ).fetchone()
+                    # None: never written through add_many (or wiped): nothing to key on.
+                    if found is not None:
+                        version = found[0]
+                        cached = self._cache.get(query.owner, version)
+                        if cached is not None:
+                            return cached
+                # Binary results: times, texts and booleans load in psycopg's C code.
+                async with driver.cursor(binary=True) as cursor:
                     await cursor.execute(sql, compiled.params)
                     rows = await cursor.fetchall()
-        books: dict[tuple[str, str], int] = {}
-        book_of = books.get
-        times: builtins.list[datetime] = []
-        fill_ids: builtins.list[str] = []
-        strategies: builtins.list[str | None] = []
-        out: builtins.list[Row] = []
-        fees: builtins.list[int] = []
-        volumes: builtins.list[int] = []
-        add_time, add_id, add_strategy = times.append, fill_ids.append, strategies.append
-        add_row, add_fee, add_volume = out.append, fees.append, volumes.append
-        for at, fill_id, strategy, symbol, quote, buy, moved, amount, fee, volume in rows:
-            key = (symbol, quote)
-            book = book_of(key)
-            if book is None:
-                book = books[key] = len(books)
-            add_time(at)
-            add_id(fill_id)
-            add_strategy(strategy)
-            add_row((book, buy, int(moved), int(amount)))
-            add_fee(int(fee))
-            add_volume(int(volume))
-        # Times stay in the session's zone: the books only compare them (by instant),
-        # and converting 100k of them to UTC would cost more than the arithmetic.
+        books = _columns(rows)
+        if version is not None:
+            self._cache.put(query.owner, version, books)
+        return books
+
+
+def _columns(rows: builtins.list[tuple[Any, ...]]) -> PreparedFills:
+    """The engine's columns from the prepared rows, column by column in C (zip, map):
+    a Python loop per fill costs more than the whole replay."""
+    if not rows:
         return PreparedFills.from_columns(
-            times=times,
-            fill_ids=fill_ids,
-            strategies=strategies,
-            book_keys=tuple(books),
-            rows=out,
-            fees=fees,
-            volumes=volumes,
+            times=[], fill_ids=[], strategies=[], book_keys=(), rows=[], fees=[], volumes=[]
         )
+    times, fill_ids, strategies, keys, buys, qs, ps, base_fees, quote_fees = zip(*rows, strict=True)
+    # One "SYMBOL/QUOTE" string per fill ([A-Z0-9] only): hashing a str is cached,
+    # a tuple's is not. dict.fromkeys keeps first appearance: the order of `prepare`.
+    names = tuple(dict.fromkeys(keys))
+    numbers = {name: index for index, name in enumerate(names)}
+    books = map(numbers.__getitem__, keys)
+    book_keys = tuple(
+        (symbol, quote) for symbol, _, quote in map(methodcaller("partition", "/"), names)
+    )
+    quantity = builtins.list(map(int, qs))
+    price = builtins.list(map(int, ps))
+    base_fee = builtins.list(map(int, base_fees))
+    quote_fee = builtins.list(map(int, quote_fees))
+    volumes = builtins.list(map(mul, quantity, price))
+    moved = map(sub, quantity, base_fee)
+    amounts = map(add, volumes, quote_fee)
+    fees = builtins.list(map(abs, map(add, quote_fee, map(mul, base_fee, price))))
+    # Times stay in the session's zone: the books only compare them (by instant),
+    # and converting 100k of them to UTC would cost more than the arithmetic.
+    return PreparedFills.from_columns(
+        times=builtins.list(times),
+        fill_ids=builtins.list(fill_ids),
+        strategies=builtins.list(strategies),
+        book_keys=book_keys,
+        rows=builtins.list(zip(books, buys, moved, amounts, strict=True)),
+        fees=fees,
+        volumes=volumes,
+    )

@@ -179,6 +179,31 @@ class PreparedFills:
             self._strategies = [fill.strategy_id for fill in self.fills]
         return self._strategies
 
+    def head(self, count: int) -> PreparedFills:
+        """The first `count` fills, as `prepare` would give them: books without a fill
+        among them are dropped (the others keep their order of first appearance)."""
+        if count >= len(self.rows):
+            return self
+        count = max(count, 0)
+        times, ids, strategies = self.times, self.fill_ids, self.strategies
+        rows = self.rows[:count]
+        prefix = PreparedFills(
+            self.book_keys,
+            rows,
+            self.fees[:count],
+            self.volumes[:count],
+            fills=self.fills[:count],
+            times=times[:count],
+            fill_ids=ids[:count],
+            strategies=strategies[:count],
+        )
+        used = {row[0] for row in rows}
+        if len(used) == len(self.book_keys):
+            return prefix
+        keys = self.book_keys
+        wanted = {keys[index] for index in used}
+        return prefix.select(lambda symbol, quote: (symbol, quote) in wanted)
+
     def select(self, keep: Callable[[str, str], bool]) -> PreparedFills:
         """Only the books (symbol, quote) that `keep` accepts, renumbered; a book's
         replay never depends on another book, so its results are unchanged."""
