@@ -254,6 +254,14 @@ fills = Table(
 # Books replay a user's fills in event order (executed_at, fill_id).
 Index("ix_fills_owner_order", fills.c.owner, fills.c.executed_at, fills.c.fill_id)
 Index("ix_fills_owner_symbol", fills.c.owner, fills.c.symbol, fills.c.quote, fills.c.executed_at)
+# Which committed state of an owner's fills a reader saw: the id of the transaction
+# that last wrote them, so a replica's in-process books cache knows when it is stale.
+fill_versions = Table(
+    "fill_versions",
+    metadata,
+    Column("owner", Text(collation="C"), primary_key=True),
+    Column("version", BigInteger, nullable=False),
+)
 
 # --- Collection: one row per collector run ----------------------------------------------
 collector_runs = Table(
