@@ -331,12 +331,18 @@ class AgentSessions:
 
     async def _finish(self, session_id: str, outcome: TurnOutcome) -> None:
         status = _OUTCOME_STATUS[outcome.end]
-        if status is not SessionStatus.WAITING_FOR_INPUT:
+        if status is SessionStatus.WAITING_FOR_INPUT:
+            await self._set(session_id, status, outcome.detail)
+        else:
+            # One step: a client that stops reading at SESSION_ENDED and asks for the
+            # session must see its final status.
             payload = {"status": status.value, "detail": outcome.detail}
             await self._store.append(
-                session_id, [NewEvent(EventKind.SESSION_ENDED, payload)], self._clock.now()
+                session_id,
+                [NewEvent(EventKind.SESSION_ENDED, payload)],
+                self._clock.now(),
+                status=(status, outcome.detail),
             )
-        await self._set(session_id, status, outcome.detail)
         self._bump(session_id)
 
     async def _watch_cancel(self, session_id: str) -> None:

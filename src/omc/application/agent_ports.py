@@ -126,9 +126,16 @@ class SessionStore(Protocol):
     ) -> AgentSession | None: ...
 
     async def append(
-        self, session_id: str, events: Sequence[NewEvent], at: datetime
+        self,
+        session_id: str,
+        events: Sequence[NewEvent],
+        at: datetime,
+        *,
+        status: tuple[SessionStatus, str] | None = None,
     ) -> list[AgentEvent]:
-        """Stores events with the next sequence numbers (monotonic, no gaps), atomically."""
+        """Stores events with the next sequence numbers (monotonic, no gaps), atomically;
+        with `status` (status, error) the session's status changes in the same step, so
+        no reader sees a final event beside a stale status."""
         ...
 
     async def events(self, session_id: str, after_seq: int, limit: int) -> list[AgentEvent]:

@@ -50,9 +50,16 @@ class MemorySessionStore:
         return updated
 
     async def append(
-        self, session_id: str, events: Sequence[NewEvent], at: datetime
+        self,
+        session_id: str,
+        events: Sequence[NewEvent],
+        at: datetime,
+        *,
+        status: tuple[SessionStatus, str] | None = None,
     ) -> list[AgentEvent]:
         session = self._sessions[session_id]
+        if status is not None:
+            session = replace(session, status=status[0], error=status[1])
         stored = [
             AgentEvent(session_id, session.last_seq + offset, e.kind, dict(e.payload), at)
             for offset, e in enumerate(events, start=1)

@@ -104,10 +104,18 @@ class PostgresSessionStore:
         return None if row is None else _session(row)
 
     async def append(
-        self, session_id: str, events: Sequence[NewEvent], at: datetime
+        self,
+        session_id: str,
+        events: Sequence[NewEvent],
+        at: datetime,
+        *,
+        status: tuple[SessionStatus, str] | None = None,
     ) -> list[AgentEvent]:
         if not events:
             return []
+        changes: dict[str, Any] = {}
+        if status is not None:
+            changes = {"status": status[0].value, "error": status[1]}
         with storage_errors():
             async with self._engine.begin() as connection:
                 # The row lock of this update orders concurrent appends: no gaps, no repeats.
@@ -115,7 +123,11 @@ class PostgresSessionStore:
                     await connection.execute(
                         update(agent_sessions)
                         .where(agent_sessions.c.session_id == session_id)
-                        .values(last_seq=agent_sessions.c.last_seq + len(events), updated_at=at)
+                        .values(
+                            last_seq=agent_sessions.c.last_seq + len(events),
+                            updated_at=at,
+                            **changes,
+                        )
                         .returning(agent_sessions.c.last_seq)
                     )
                 ).scalar_one()
