@@ -99,9 +99,12 @@ def optional_datetime(message: object, field: str) -> datetime | None:
 
 
 def timestamp_from_datetime(value: datetime) -> Timestamp:
-    timestamp = Timestamp()
-    timestamp.FromDatetime(value)
-    return timestamp
+    # Arithmetic on the epoch, as in datetime_from_timestamp: Timestamp.FromDatetime
+    # costs ~6 us, which every listed or watched record pays.
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)  # naive means UTC, as FromDatetime reads it
+    delta = value - EPOCH
+    return Timestamp(seconds=delta.days * 86_400 + delta.seconds, nanos=delta.microseconds * 1_000)
 
 
 def day_from_text(text: str) -> date:
