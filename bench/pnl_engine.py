@@ -8,6 +8,9 @@ quote, the base and BNB, realized PnL of every closing fill):
 * engine, end to end: sort into event order + convert Decimals to scaled ints
   (`prepare`) + FIFO replay (`LotEngine.advance`);
 * engine, replay only: the FIFO replay over already prepared rows;
+* storage path: what GetPnLSummary does with Postgres's answer, the store's rows (event
+  order, amounts already scaled by SQL, as psycopg returns them: built here outside the
+  timer) to the engine's columns (`prepared_from_rows`, no Fill, no Decimal) + replay;
 * limit: a bare FIFO over scaled integers in `collections.deque`, no fees, no
   event-order sort, no checks: what one core of CPython can do at best;
 * naive: Decimal, one object per lot, `list.pop(0)`, position re-summed from the
@@ -33,7 +36,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from omc.domain.trading.fills import Fill, Side
+from omc.adapters.postgres.fills import prepared_from_rows
+from omc.domain.trading.fills import FeeKind, Fill, Side
 from omc.domain.trading.lots import (
     AMOUNT_EXP,
     QTY_EXP,
@@ -176,6 +180,31 @@ def naive_fifo(fills: list[Fill]) -> list[Decimal]:
     return realized
 
 
+def stored_rows(fills: list[Fill]) -> list[tuple[Any, ...]]:
+    """The rows the Postgres adapter's prepared query returns for these fills."""
+    rows = []
+    with localcontext() as ctx:
+        ctx.prec = 120
+        for fill in sorted(fills, key=lambda f: (f.executed_at, f.fill_id)):
+            sign = 1 if fill.side is Side.BUY else -1
+            kind = fill.fee_kind if fill.fee else None
+            base_fee = int(fill.fee.scaleb(QTY_EXP)) if kind is FeeKind.BASE else 0
+            quote_fee = 0
+            if kind is FeeKind.QUOTE:
+                quote_fee = int(fill.fee.scaleb(AMOUNT_EXP))
+            elif kind is FeeKind.THIRD:
+                quote_fee = int(fill.fee_in_quote.scaleb(AMOUNT_EXP))
+            rows.append(
+                (
+                    fill.executed_at, fill.fill_id, fill.strategy_id,
+                    f"{fill.symbol}/{fill.quote}", sign == 1,
+                    str(int(fill.quantity.scaleb(QTY_EXP))), str(int(fill.price.scaleb(QTY_EXP))),
+                    str(sign * base_fee), str(sign * quote_fee),
+                )
+            )  # fmt: skip
+    return rows
+
+
 def timed(label: str, count: int, run: Callable[[], Any]) -> tuple[float, Any]:
     gc.collect()
     gc.disable()
@@ -217,10 +246,19 @@ def main() -> None:
         engine.advance()
         return engine
 
+    stored = stored_rows(fills)
+    assert prepared_from_rows(stored).rows == prepared.rows, "storage columns differ"
+
+    def storage_path() -> LotEngine:
+        engine = LotEngine(prepared_from_rows(stored), CostMethod.FIFO)
+        engine.advance()
+        return engine
+
     print("measuring (FIFO, one core):")
     e2e_rate, engine = timed("engine end to end (sort+convert)", n, end_to_end)
     core_rate, _ = timed("engine replay only", n, replay_only)
     prep_rate, _ = timed("  of which prepare (sort+convert)", n, lambda: prepare(fills))
+    storage_rate, _ = timed("storage path: rows -> columns+replay", n, storage_path)
     limit_rate, _ = timed("limit: bare deque FIFO, no fees", n, lambda: bare_fifo(rows))
     naive_rate, naive = timed("naive: Decimal objects, pop(0)", n, lambda: naive_fifo(fills))
 
@@ -239,6 +277,8 @@ def main() -> None:
     print(f"  engine replay only / limit  {core_rate / limit_rate:6.2f}")
     print(f"  engine end to end / naive   {e2e_rate / naive_rate:6.2f}x")
     print(f"  engine replay only / naive  {core_rate / naive_rate:6.2f}x")
+    print(f"  storage path / limit        {storage_rate / limit_rate:6.2f}")
+    print(f"  storage path / naive        {storage_rate / naive_rate:6.2f}x")
     goal = 1_000_000
     print(
         f"goal {goal:,} fills/s: replay {'met' if core_rate >= goal else 'NOT met'}, "

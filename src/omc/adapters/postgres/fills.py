@@ -93,12 +93,12 @@ _BUMP_VERSION = text(
     "ON CONFLICT (owner) DO UPDATE SET version = EXCLUDED.version"
 )
 _READ_VERSION = "SELECT version FROM fill_versions WHERE owner = %(owner)s"
-DEFAULT_CACHED_FILLS = 500_000
+DEFAULT_CACHED_FILLS = 250_000
 
 
 class _BooksCache:
     """Each owner's whole prepared history at the version it was read, least recently
-    used dropped first, at most `capacity` fills in all (about 0.5 KB per fill)."""
+    used dropped first, at most `capacity` fills in all (about 0.4 KB per fill)."""
 
     def __init__(self, capacity: int) -> None:
         self._capacity = capacity
@@ -324,7 +324,7 @@ class PostgresFillRepository:
                 async with driver.cursor(binary=True) as cursor:
                     await cursor.execute(sql, compiled.params)
                     with _collector_paused():
-                        books = _columns(await cursor.fetchall())
+                        books = prepared_from_rows(await cursor.fetchall())
         if version is not None:
             self._cache.put(query.owner, version, books)
         return books
@@ -344,7 +344,7 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _columns(rows: builtins.list[tuple[Any, ...]]) -> PreparedFills:
+def prepared_from_rows(rows: builtins.list[tuple[Any, ...]]) -> PreparedFills:
     """The engine's columns from the prepared rows, column by column in C (zip, map):
     a Python loop per fill costs more than the whole replay."""
     if not rows:
