@@ -73,12 +73,14 @@ class Stream:
                 sequence += 1
                 marker = f"crash-{stream}-{sequence}"
                 try:
-                    stub.IngestPriceTicks(price_batch(marker, sequence),
-                                          metadata=bearer(self._key), timeout=RPC_TIMEOUT)  # fmt: skip
+                    stub.IngestPriceTicks(
+                        price_batch(marker, sequence), metadata=bearer(self._key),
+                        timeout=RPC_TIMEOUT,
+                    )  # fmt: skip
                 except grpc.RpcError as error:
-                    assert isinstance(error, grpc.Call)
+                    code = error.code().name if isinstance(error, grpc.Call) else "UNKNOWN"
                     with self._lock:
-                        self.codes[error.code().name] = self.codes.get(error.code().name, 0) + 1
+                        self.codes[code] = self.codes.get(code, 0) + 1
                     continue
                 with self._lock:
                     self.acknowledged.add(marker)

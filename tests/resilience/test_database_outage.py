@@ -67,7 +67,8 @@ def home() -> Iterator[Path]:
 
 class Load:
     """Worker threads looping ingest batch -> GetLatestPrices -> ListPriceTicks ->
-    RecordFills -> GetPnLSummary -> ListSessions -> ListQualityAlerts, tallying codes and remembering acknowledged batches."""
+    RecordFills -> GetPnLSummary -> ListSessions -> ListQualityAlerts, tallying codes and
+    remembering acknowledged batches."""
 
     def __init__(self, address: str, key: str) -> None:
         self._address = address
@@ -94,8 +95,10 @@ class Load:
         try:
             method(request, metadata=self._metadata, timeout=RPC_TIMEOUT)  # type: ignore[operator]
         except grpc.RpcError as error:
-            assert isinstance(error, grpc.Call)
-            self.tally.record(rpc, error.code(), error.details() or "")
+            if isinstance(error, grpc.Call):
+                self.tally.record(rpc, error.code(), error.details() or "")
+            else:
+                self.tally.record(rpc, grpc.StatusCode.UNKNOWN, str(error))
             return False
         self.tally.record(rpc, grpc.StatusCode.OK)
         return True
@@ -117,10 +120,10 @@ class Load:
                               price_batch(marker, sequence)):  # fmt: skip
                     with self._lock:
                         self.acknowledged.add(marker)
-                self._call("GetLatestPrices", ledger.GetLatestPrices,
-                           ledger_pb2.GetLatestPricesRequest(symbols=["BTC"], quote="AUD"))  # fmt: skip
-                self._call("ListPriceTicks", ledger.ListPriceTicks,
-                           ledger_pb2.ListPriceTicksRequest(page_size=20, newest_first=True))  # fmt: skip
+                latest = ledger_pb2.GetLatestPricesRequest(symbols=["BTC"], quote="AUD")
+                self._call("GetLatestPrices", ledger.GetLatestPrices, latest)
+                page = ledger_pb2.ListPriceTicksRequest(page_size=20, newest_first=True)
+                self._call("ListPriceTicks", ledger.ListPriceTicks, page)
                 self._call("RecordFills", trading.RecordFills,
                            fills_batch(f"outage-{worker}", sequence))  # fmt: skip
                 self._call("GetPnLSummary", pnl.GetPnLSummary, pnl_pb2.GetPnLSummaryRequest())

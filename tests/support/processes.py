@@ -55,6 +55,8 @@ def omc_env(home: Path, database_url: str, **settings: str) -> dict[str, str]:
         OMC_LOG_FORMAT="json",
         OMC_SHUTDOWN_GRACE_SECONDS="5",
         OMC_COLLECTORS_ENABLED="false",
+        # A crash of the child (a segfault in a native extension) leaves a traceback.
+        PYTHONFAULTHANDLER="1",
         OMC_QUALITY_MONITOR_ENABLED="false",
         # Load tests measure the service, not the per-user token bucket.
         OMC_RATE_LIMIT_PER_SECOND="100000",
@@ -259,4 +261,3 @@ class OwnPostgres:
 def count_rows(url: str, sql: str, *params: Any) -> list[tuple[Any, ...]]:
     with psycopg.connect(url, connect_timeout=10) as connection:
         return [tuple(row) for row in connection.execute(sql, params).fetchall()]
-
