@@ -80,7 +80,9 @@ class FillRepository(Protocol):
     async def prepared(self, query: FillQuery) -> PreparedFills:
         """The matching fills as the lot engine's input, equal to `prepare(history(query))`
         (same rows, books, fees, volumes, times, ids and strategies), possibly without
-        the Fill records: what PnL reads, so it must be fast for hundreds of thousands."""
+        the Fill records: what PnL reads, so it must be fast for hundreds of thousands.
+        An adapter may keep histories between calls, but every batch committed before
+        the call (through any replica) is in the answer, and only `query.owner`'s."""
         ...
 
 

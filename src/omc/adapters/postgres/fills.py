@@ -26,6 +26,7 @@ from operator import add, methodcaller, mul, sub
 from typing import Any
 
 import psycopg
+from psycopg.pq import TransactionStatus
 from sqlalchemy import bindparam, insert, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import Select
@@ -309,8 +310,12 @@ class PostgresFillRepository:
                 driver: psycopg.AsyncConnection[Any] = pooled.driver_connection  # type: ignore[assignment]
                 version: int | None = None
                 if versioned:
-                    # One snapshot for the version and the fills it names.
-                    await driver.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                    # One snapshot for the version and the fills it names. Even in two
+                    # snapshots no stale books could be served: the fills are read after
+                    # the version, so they are at least that new, and a newer write
+                    # replaced that version (a transaction id, never reused) for good.
+                    if driver.info.transaction_status is TransactionStatus.IDLE:
+                        await driver.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
                     found = await (
                         await driver.execute(_READ_VERSION, {"owner": query.owner})
                     ).fetchone()
