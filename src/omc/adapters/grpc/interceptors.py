@@ -48,8 +48,12 @@ class _Rpc:
         self.code = grpc.StatusCode.OK
         self.error: BaseException | None = None
         self.ended = False
+        self.peer = ""
 
     async def begin(self, context: aio.ServicerContext) -> None:
+        # Read while the call is alive: a streaming call's context may already be freed
+        # when its generator is finalised, and touching it then crashes grpc's C core.
+        self.peer = context.peer()
         structlog.contextvars.bind_contextvars(request_id=self.request_id)
         await context.send_initial_metadata(((REQUEST_ID_HEADER, self.request_id),))
 
@@ -65,14 +69,15 @@ class _Rpc:
             self.error = error
         # Log before the status leaves: once the client has it, it may act on it (or a
         # test may read the log) before this coroutine runs again.
-        self.end(context)
+        self.end()
         await context.abort_with_status(mapped.status)
 
     def cancelled(self) -> None:
         self.code = grpc.StatusCode.CANCELLED
 
-    def end(self, context: aio.ServicerContext) -> None:
-        """Emits the RPC's one log line; later calls do nothing."""
+    def end(self) -> None:
+        """Emits the RPC's one log line; later calls do nothing. Never touches the call's
+        context (see begin)."""
         if self.ended:
             return
         self.ended = True
@@ -80,7 +85,7 @@ class _Rpc:
         fields: dict[str, Any] = {
             "method": self.method,
             "request_id": self.request_id,
-            "peer": context.peer(),
+            "peer": self.peer,
             "grpc_code": self.code.name,
             "duration_ms": duration_ms,
         }
@@ -157,7 +162,7 @@ def _unary_response(behavior: Handler, method: str, metadata: Any) -> Handler:
             rpc.cancelled()
             raise
         finally:
-            rpc.end(context)
+            rpc.end()
 
     return wrapped
 
@@ -180,7 +185,7 @@ def _stream_response(behavior: Handler, method: str, metadata: Any) -> Handler:
                 rpc.cancelled()
                 raise
             finally:
-                rpc.end(context)
+                rpc.end()
 
         return iterate
 
