@@ -97,11 +97,6 @@ def converse(address: str, key: str, request: agent_pb2.ConverseRequest,
     return events
 
 
-@pytest.mark.xfail(
-    reason="a replica sometimes dies with SIGSEGV (exit -11) around a cancelled WatchPrices "
-    "stream / Converse; under investigation (issue 9 resilience report)",
-    strict=False,
-)
 def test_three_replicas_share_ticks_streams_sessions_and_revocations(
     database_url: str, homes: list[Path], upstream: FixtureServer
 ) -> None:
