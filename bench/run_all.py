@@ -146,34 +146,64 @@ def pnl_engine_goals(f: Figures) -> list[Goal]:
 
 
 def pnl_summary_figures(out: str) -> Figures:
-    ours = find(r"ours:\s+p50\s+([\d.]+) s\s+p99\s+([\d.]+) s", out)
     naive = find(r"naive:\s+([\d.]+) s per summary", out)
-    return {"p50 s": number(ours[1]), "p99 s": number(ours[2]), "naive s": number(naive[1])}
+    figures = {"naive s": number(naive[1])}
+    # Cold: the books cache off, every call reads all fills; warm: cached books. Older
+    # versions of the bench printed one "ours" line.
+    for label in ("cold", "warm", "ours"):
+        match = re.search(rf"{label}:\s+p50\s+([\d.]+) s\s+p99\s+([\d.]+) s", out)
+        if match:
+            figures[f"{label} p50 s"] = number(match[1])
+            figures[f"{label} p99 s"] = number(match[2])
+    if len(figures) == 1:
+        raise ValueError("no p50/p99 line")
+    return figures
 
 
 def pnl_summary_goals(f: Figures) -> list[Goal]:
+    against = f"ORM row by row + naive FIFO {f['naive s']:.2f} s"
     return [
-        Goal("GetPnLSummary p50", f"{f['p50 s']:.3f} s (p99 {f['p99 s']:.3f})",
-             f"ORM row by row + naive FIFO {f['naive s']:.2f} s", "<= 0.5 s", f["p50 s"] <= 0.5),
+        Goal(f"GetPnLSummary p50, {label}",
+             f"{f[f'{label} p50 s']:.3f} s (p99 {f[f'{label} p99 s']:.3f})",
+             against, "<= 0.5 s", f[f"{label} p50 s"] <= 0.5)
+        for label in ("cold", "warm", "ours") if f"{label} p50 s" in f
     ]  # fmt: skip
 
 
 def quality_figures(out: str) -> Figures:
     figures: Figures = {}
-    rows = re.finditer(r"^(\S.*?)\s+([\d.]+)s\s+([\d.]+)s\s+([\d.]+)s\s+[\d.]+x", out, re.MULTILINE)
+    rows = re.finditer(r"^(\S.*?)\s+([\d.]+)s\s+([\d.]+)s\s+(?:([\d.]+)s|-)\s+", out, re.MULTILINE)
     for index, match in enumerate(rows):
         label = "24 h window" if index == 0 else "every tick"
         figures[f"{label} SQL median s"] = number(match[2])
-        figures[f"{label} naive s"] = number(match[4])
+        if match[4]:
+            figures[f"{label} naive s"] = number(match[4])
     figures["ticks"] = number(find(r"generated ([\d,]+) ticks", out)[1])
     return figures
 
 
 def quality_goals(f: Figures) -> list[Goal]:
     ticks = f"{f['ticks']:,.0f} ticks"
+    goals = []
+    for w in ("24 h window", "every tick"):
+        sql = f[f"{w} SQL median s"]
+        naive = f.get(f"{w} naive s")
+        against = (
+            f"load every row {naive:.1f} s ({naive / sql:.0f}x)"
+            if naive is not None
+            else "load every row: see the 1,000,000-tick run"
+        )
+        goals.append(Goal(f"Quality report, {w}, {ticks}", f"{sql:.3f} s", against, "<= 2 s",
+                          sql <= 2))  # fmt: skip
+    return goals
+
+
+def quality_naive_goals(f: Figures) -> list[Goal]:
+    ticks = f"{f['ticks']:,.0f} ticks"
     return [
-        Goal(f"Quality report, {w}, {ticks}", f"{f[f'{w} SQL median s']:.3f} s",
-             f"load every row {f[f'{w} naive s']:.1f} s", "<= 2 s", f[f"{w} SQL median s"] <= 2)
+        Goal(f"Quality report, {w}, {ticks}: SQL vs load every row",
+             f"{f[f'{w} SQL median s']:.3f} s", f"load every row {f[f'{w} naive s']:.1f} s",
+             "faster than the naive version", f[f"{w} SQL median s"] < f[f"{w} naive s"])
         for w in ("24 h window", "every tick")
     ]  # fmt: skip
 
@@ -251,8 +281,14 @@ BENCHES = [
     Bench("pnl_summary", "GetPnLSummary over 100,000 stored fills", "pnl_summary.py",
           [], ["--fills", "2000", "--calls", "3", "--naive-runs", "1"], pnl_summary_goals,
           pnl_summary_figures),
-    Bench("quality", "Quality report over 10,000,000 ticks", "quality_report.py",
-          [], ["--ticks", "20000", "--runs", "1"], quality_goals, quality_figures),
+    # Loading 10M rows into Python takes minutes per window, so the naive baseline runs
+    # beside the SQL on 1M ticks, and the 10M run times the SQL alone.
+    Bench("quality", "Quality report over 10,000,000 ticks (SQL)", "quality_report.py",
+          ["--skip-naive"], ["--ticks", "20000", "--runs", "1", "--skip-naive"], quality_goals,
+          quality_figures),
+    Bench("quality_naive", "Quality report over 1,000,000 ticks, SQL beside load-every-row",
+          "quality_report.py", ["--ticks", "1000000"], ["--ticks", "20000", "--runs", "1"],
+          quality_naive_goals, quality_figures),
     Bench("collectors", "Collectors: one cycle of six sources", "collectors_cycle.py",
           [], ["--cycles", "1", "--delay", "0"], collectors_goals, collectors_figures),
     Bench("agent", "Agent: 20 concurrent offline sessions", "agent_sessions.py",
