@@ -22,6 +22,7 @@ from omc.application.ledger import LedgerUseCases
 from omc.application.ports import Clock, SecretsProvider
 from omc.application.quality import QualityReports
 from omc.application.trading import TradingBooks
+from omc.bootstrap.metrics import MeteredSessionStore
 from omc.bootstrap.settings import Settings
 from omc.domain.agent.budgets import Budgets
 
@@ -99,7 +100,7 @@ class Agent(containers.DeclarativeContainer):
         agent_sessions,
         settings=core.settings,
         secrets=core.secrets,
-        store=store,
+        store=providers.Singleton(MeteredSessionStore, store, core.metrics),
         checkpointer=checkpointer,
         ledger=application.use_cases,
         books=application.trading,

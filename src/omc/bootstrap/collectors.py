@@ -17,6 +17,7 @@ from omc.adapters.sources import sec_filings
 from omc.adapters.sources.catalog import CollectorConfig, build_collectors, default_configs
 from omc.adapters.sources.http import build_http_client
 from omc.application.collect import CollectorUseCases, Scheduler
+from omc.bootstrap.metrics import MeteredRunRepository
 from omc.bootstrap.settings import Settings
 
 log = structlog.get_logger("omc.collectors")
@@ -94,10 +95,12 @@ class Collection(containers.DeclarativeContainer):
         memory=providers.Singleton(MemoryCollectorLock, clock=core.clock),
         postgres=providers.Singleton(PostgresCollectorLock, engine=storage.engine),
     )
+    # Every run the collectors record is also reported as a metric.
+    metered_runs = providers.Singleton(MeteredRunRepository, runs, core.metrics)
     use_cases = providers.Singleton(
         CollectorUseCases.build,
         collectors=collectors,
-        runs=runs,
+        runs=metered_runs,
         lock=lock,
         clock=core.clock,
         max_batch=core.settings.provided.max_batch,

@@ -41,6 +41,7 @@ from omc.application.rate_limit import RateLimiter
 from omc.application.trading import TradingBooks
 from omc.bootstrap.agent import Agent
 from omc.bootstrap.collectors import Collection
+from omc.bootstrap.metrics import build_metrics
 from omc.bootstrap.quality import Quality
 from omc.bootstrap.security import build_secrets, server_credentials_for
 from omc.bootstrap.settings import Settings
@@ -93,6 +94,7 @@ class Core(containers.DeclarativeContainer):
     clock = providers.Singleton(SystemClock)
     secrets = providers.Singleton(build_secrets, settings=settings)
     fanout = providers.Singleton(PriceTickFanout)
+    metrics = providers.Singleton(build_metrics, settings=settings)
 
 
 class Storage(containers.DeclarativeContainer):
@@ -207,6 +209,7 @@ class Api(containers.DeclarativeContainer):
         max_receive_message_bytes=core.settings.provided.max_message_bytes,
         max_send_message_bytes=core.settings.provided.max_message_bytes,
         credentials=providers.Callable(server_credentials_for, core.settings),
+        metrics=core.metrics,
     )
 
 

@@ -22,6 +22,7 @@ from omc.adapters.postgres.quality import PostgresQualityStats
 from omc.adapters.sources.catalog import CATALOG
 from omc.application.quality import QualityAlerts, QualityMonitor, QualityReports
 from omc.application.quality_ports import AlertSink
+from omc.bootstrap.metrics import MeteredQualityReports
 from omc.bootstrap.settings import Settings
 from omc.domain.quality import QualityPolicy, Sla, Thresholds, Weights
 from omc.domain.quality.policy import default_slas
@@ -97,7 +98,7 @@ class Quality(containers.DeclarativeContainer):
     sinks = providers.Singleton(alert_sinks, settings=core.settings)
     monitor = providers.Singleton(
         QualityMonitor,
-        reports=reports,
+        reports=providers.Singleton(MeteredQualityReports, reports, core.metrics),
         repository=alerts_repository,
         sinks=sinks,
         lock=collection.lock,

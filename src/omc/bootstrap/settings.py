@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from enum import StrEnum
 from pathlib import Path
+from typing import Literal
 
 from pydantic import (
     BaseModel,
@@ -90,6 +91,10 @@ class Settings(BaseSettings):
     rate_limit_burst: PositiveInt = 100
     # Every unary RPC ends with DEADLINE_EXCEEDED after this long; streams are exempt.
     rpc_deadline_seconds: PositiveFloat = 30.0
+    # "emf": CloudWatch Embedded Metric Format lines on stdout (what the alarms read).
+    metrics: Literal["none", "emf"] = "none"
+    # The Environment dimension of every metric (staging, production...).
+    environment: str = Field(default="local", min_length=1, max_length=64)
     # Server TLS: certificate and key together; a client CA on top turns on mutual TLS.
     tls_cert: Path | None = None
     tls_key: Path | None = None

@@ -19,6 +19,7 @@ import structlog
 from grpc import aio
 
 from omc.adapters.grpc.errors import map_exception
+from omc.application.telemetry import Metrics, NullMetrics
 
 REQUEST_ID_HEADER = "x-request-id"
 # Client-supplied ids end up in logs and headers: accept only short, plain tokens.
@@ -41,8 +42,14 @@ def request_id_from(metadata: Sequence[tuple[str, str | bytes]] | None) -> str:
 class _Rpc:
     """Bookkeeping of one call: its id, start time and the code it ended with."""
 
-    def __init__(self, method: str, metadata: Sequence[tuple[str, str | bytes]] | None) -> None:
+    def __init__(
+        self,
+        method: str,
+        metadata: Sequence[tuple[str, str | bytes]] | None,
+        metrics: Metrics,
+    ) -> None:
         self.method = method
+        self.metrics = metrics
         self.request_id = request_id_from(metadata)
         self.started = time.perf_counter()
         self.code = grpc.StatusCode.OK
@@ -89,6 +96,7 @@ class _Rpc:
             "grpc_code": self.code.name,
             "duration_ms": duration_ms,
         }
+        self.metrics.rpc(self.method, self.code.name, duration_ms)
         if self.error is not None:
             _log.error("rpc", exc_info=self.error, **fields)
         elif self.code in _SERVER_FAULTS:
@@ -119,6 +127,9 @@ def _context_code(context: aio.ServicerContext) -> grpc.StatusCode:
 class ServerInterceptor(aio.ServerInterceptor):  # type: ignore[misc]  # grpc is untyped
     """Applies to every service on the server, health and reflection included."""
 
+    def __init__(self, metrics: Metrics | None = None) -> None:
+        self._metrics: Metrics = metrics if metrics is not None else NullMetrics()
+
     async def intercept_service(
         self,
         continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
@@ -135,24 +146,24 @@ class ServerInterceptor(aio.ServerInterceptor):  # type: ignore[misc]  # grpc is
         }
         if handler.unary_unary is not None:
             return grpc.unary_unary_rpc_method_handler(
-                _unary_response(handler.unary_unary, method, metadata), **codecs
+                _unary_response(handler.unary_unary, method, metadata, self._metrics), **codecs
             )
         if handler.stream_unary is not None:
             return grpc.stream_unary_rpc_method_handler(
-                _unary_response(handler.stream_unary, method, metadata), **codecs
+                _unary_response(handler.stream_unary, method, metadata, self._metrics), **codecs
             )
         if handler.unary_stream is not None:
             return grpc.unary_stream_rpc_method_handler(
-                _stream_response(handler.unary_stream, method, metadata), **codecs
+                _stream_response(handler.unary_stream, method, metadata, self._metrics), **codecs
             )
         return grpc.stream_stream_rpc_method_handler(
-            _stream_response(handler.stream_stream, method, metadata), **codecs
+            _stream_response(handler.stream_stream, method, metadata, self._metrics), **codecs
         )
 
 
-def _unary_response(behavior: Handler, method: str, metadata: Any) -> Handler:
+def _unary_response(behavior: Handler, method: str, metadata: Any, metrics: Metrics) -> Handler:
     async def wrapped(request: Any, context: aio.ServicerContext) -> Any:
-        rpc = _Rpc(method, metadata)
+        rpc = _Rpc(method, metadata, metrics)
         try:
             await rpc.begin(context)
             return await behavior(request, context)
@@ -167,14 +178,14 @@ def _unary_response(behavior: Handler, method: str, metadata: Any) -> Handler:
     return wrapped
 
 
-def _stream_response(behavior: Handler, method: str, metadata: Any) -> Handler:
+def _stream_response(behavior: Handler, method: str, metadata: Any, metrics: Metrics) -> Handler:
     # grpc.aio runs an async-generator behaviour by iterating it and any other coroutine
     # by awaiting it (it writes through context.write, like health's Watch); the wrapper
     # must keep the same shape.
     if inspect.isasyncgenfunction(behavior):
 
         async def iterate(request: Any, context: aio.ServicerContext) -> AsyncIterator[Any]:
-            rpc = _Rpc(method, metadata)
+            rpc = _Rpc(method, metadata, metrics)
             try:
                 await rpc.begin(context)
                 async for response in behavior(request, context):
@@ -189,4 +200,4 @@ def _stream_response(behavior: Handler, method: str, metadata: Any) -> Handler:
 
         return iterate
 
-    return _unary_response(behavior, method, metadata)
+    return _unary_response(behavior, method, metadata, metrics)

@@ -17,6 +17,7 @@ from grpc_reflection.v1alpha import reflection
 from omc.adapters.grpc.interceptors import ServerInterceptor
 from omc.adapters.grpc.ledger_servicer import LedgerServicer
 from omc.application.ledger import LedgerUseCases
+from omc.application.telemetry import Metrics
 from omc.v1 import ledger_pb2, ledger_pb2_grpc
 
 DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024
@@ -69,6 +70,7 @@ class GrpcServer:
         *,
         interceptors: Sequence[aio.ServerInterceptor] = (),
         credentials: grpc.ServerCredentials | None = None,
+        metrics: Metrics | None = None,
         max_receive_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
         max_send_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
         probe_interval: float = DEFAULT_PROBE_INTERVAL,
@@ -76,6 +78,7 @@ class GrpcServer:
     ) -> None:
         self._bindings = tuple(services)
         self._interceptors = tuple(interceptors)
+        self._metrics = metrics
         self._credentials = credentials
         self._probes = tuple(readiness_probes)
         self._options = [
@@ -101,7 +104,8 @@ class GrpcServer:
         # The request-id/logging/error interceptor runs first, so failures in later
         # interceptors (authentication, say) are logged and mapped like any other.
         server = aio.server(
-            interceptors=[ServerInterceptor(), *self._interceptors], options=self._options
+            interceptors=[ServerInterceptor(self._metrics), *self._interceptors],
+            options=self._options,
         )
         for binding in self._bindings:
             binding.register(server)
