@@ -186,6 +186,8 @@ def quality_goals(f: Figures) -> list[Goal]:
     ticks = f"{f['ticks']:,.0f} ticks"
     goals = []
     for w in ("24 h window", "every tick"):
+        if f"{w} SQL median s" not in f:
+            continue  # timed out before this window
         sql = f[f"{w} SQL median s"]
         naive = f.get(f"{w} naive s")
         against = (
@@ -318,6 +320,11 @@ def run_bench(bench: Bench, smoke: bool, env: dict[str, str], timeout: float) ->
             outcome.error = f"timed out after {timeout:.0f} s"
             outcome.output = _text(expired.stdout)
             print(f"== {bench.key} TIMED OUT", flush=True)
+            # What it printed before the timeout still counts (the first window, say).
+            with contextlib.suppress(ValueError, KeyError):
+                if bench.parse is not None:
+                    outcome.figures = bench.parse(outcome.output)
+                    outcome.goals = bench.goals(outcome.figures)
             return outcome
         outcome.seconds = time.perf_counter() - started
         outcome.returncode = done.returncode
@@ -405,8 +412,11 @@ def markdown(meta: dict[str, Any], outcomes: list[Outcome]) -> str:
     ]
     for outcome in outcomes:
         if outcome.error:
-            reason = outcome.error.splitlines()[-1]
-            lines.append(f"| {outcome.title} | — | — | — | **did not run**: {reason} |")
+            reason = outcome.error.splitlines()[-1] + (
+                " (figures below: before that)" if outcome.goals else ""
+            )
+            failed = f"**did not run or finish**: {reason}"
+            lines.append(f"| {outcome.title} | — | — | — | {failed} |")
         for goal in outcome.goals:
             cells = (goal.name, goal.measured, goal.against, goal.target, status(goal))
             lines.append("| " + " | ".join(cells) + " |")
