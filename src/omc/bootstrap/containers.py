@@ -41,6 +41,7 @@ from omc.application.rate_limit import RateLimiter
 from omc.application.trading import TradingBooks
 from omc.bootstrap.agent import Agent
 from omc.bootstrap.collectors import Collection
+from omc.bootstrap.database_password import RotatingPassword, rotating_password
 from omc.bootstrap.metrics import build_metrics
 from omc.bootstrap.quality import Quality
 from omc.bootstrap.security import build_secrets, server_credentials_for
@@ -49,8 +50,12 @@ from omc.bootstrap.settings import Settings
 T = TypeVar("T")
 
 
-async def open_engine(url: str, pool_size: int) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(url, pool_size=pool_size)
+async def open_engine(
+    url: str, pool_size: int, password: RotatingPassword | None
+) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(
+        url, pool_size=pool_size, password=None if password is None else password.current
+    )
     try:
         yield engine
     finally:
@@ -103,8 +108,12 @@ class Storage(containers.DeclarativeContainer):
     # embedded server's. Unused (and may stay unset) with memory storage.
     database_url = providers.Dependency(instance_of=str)
 
+    password = providers.Resource(rotating_password, settings=core.settings, secrets=core.secrets)
     engine = providers.Resource(
-        open_engine, url=database_url, pool_size=core.settings.provided.db_pool_size
+        open_engine,
+        url=database_url,
+        pool_size=core.settings.provided.db_pool_size,
+        password=password,
     )
     listener = providers.Resource(run_listener, url=database_url, fanout=core.fanout)
 

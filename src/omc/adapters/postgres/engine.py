@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -26,13 +30,29 @@ def libpq_url(url: str) -> str:
     return "postgresql://" + sqlalchemy_url(url).partition("://")[2]
 
 
-def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+def create_engine(
+    url: str, *, pool_size: int = 10, password: Callable[[], str | None] | None = None
+) -> AsyncEngine:
     """An async engine whose pooled connections are checked before use, so a database
-    restart costs one failed ping rather than one failed request."""
-    return create_async_engine(
+    restart costs one failed ping rather than one failed request.
+
+    `password`, when given, is asked at every new connection and overrides the URL's:
+    a rotated password reaches connections opened after the rotation."""
+    engine = create_async_engine(
         make_url(sqlalchemy_url(url)),
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
         pool_timeout=10,
     )
+    if password is not None:
+        use_current_password(engine, password)
+    return engine
+
+
+def use_current_password(engine: AsyncEngine, password: Callable[[], str | None]) -> None:
+    @event.listens_for(engine.sync_engine, "do_connect")
+    def _current_password(dialect: Any, record: Any, cargs: Any, cparams: dict[str, Any]) -> None:
+        value = password()
+        if value:
+            cparams["password"] = value
