@@ -36,7 +36,7 @@ pytestmark = pytest.mark.postgres
 
 CLIENTS = 200
 AGENT_CLIENTS = 4
-DURATION = 15.0  # seconds of load (the issue says 30; halved to keep the suite's budget)
+DURATION = 30.0  # seconds of load, as the issue asks
 CHANNELS = 8
 RPC_TIMEOUT = 30.0
 RSS_GROWTH_BOUND = 300 * 1024 * 1024
