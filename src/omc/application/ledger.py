@@ -6,9 +6,14 @@ from dataclasses import dataclass
 
 from omc.application.ingest import DEFAULT_MAX_BATCH, RecordIngestor
 from omc.application.paging import MAX_PAGE_SIZE
-from omc.application.ports import Clock, LedgerRepositories, PriceTickStream
+from omc.application.ports import (
+    CatalystEventStream,
+    Clock,
+    LedgerRepositories,
+    PriceTickStream,
+)
 from omc.application.queries import LatestPrices, LedgerStatistics, RecordLister
-from omc.application.watch import WatchPrices
+from omc.application.watch import WatchCatalystEvents, WatchPrices
 from omc.domain.catalyst import CatalystEvent
 from omc.domain.exchange import PriceTick
 from omc.domain.glass import OnChainMetric, ProtocolMetric
@@ -31,6 +36,7 @@ class LedgerUseCases:
     list_catalyst_events: RecordLister[CatalystEvent]
     latest_prices: LatestPrices
     watch_prices: WatchPrices
+    watch_catalyst_events: WatchCatalystEvents
     statistics: LedgerStatistics
 
     @classmethod
@@ -42,7 +48,10 @@ class LedgerUseCases:
         *,
         max_batch: int = DEFAULT_MAX_BATCH,
         max_page_size: int = MAX_PAGE_SIZE,
+        catalyst_stream: CatalystEventStream | None = None,
     ) -> LedgerUseCases:
+        """`catalyst_stream` None: nothing feeds catalyst events to watchers in this
+        wiring (tests that never watch them), so WatchCatalystEvents is UNAVAILABLE."""
         r = repositories
         return cls(
             ingest_price_ticks=RecordIngestor(
@@ -87,5 +96,6 @@ class LedgerUseCases:
             ),
             latest_prices=LatestPrices(r.price_ticks),
             watch_prices=WatchPrices(stream),
+            watch_catalyst_events=WatchCatalystEvents(catalyst_stream),
             statistics=LedgerStatistics(r),
         )

@@ -133,6 +133,19 @@ class PriceTickStream(Protocol):
         ...
 
 
+class CatalystEventStream(Protocol):
+    """Catalyst events as they are stored for the first time, by this process or any
+    replica; an event fetched again later is never announced again."""
+
+    def subscribe(
+        self, kinds: frozenset[str], symbols: frozenset[str]
+    ) -> AbstractAsyncContextManager[AsyncIterator[CatalystEvent]]:
+        """Events of `kinds` (every kind when empty) naming at least one of `symbols`
+        among their currencies (every event when empty), stored after subscribing. The
+        iterator raises SubscriberTooSlow rather than silently dropping events."""
+        ...
+
+
 class ApiKeyRepository(Protocol):
     async def add(self, key: ApiKey) -> None: ...
 

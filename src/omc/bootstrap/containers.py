@@ -31,9 +31,10 @@ from omc.adapters.memory.repositories import memory_repositories
 from omc.adapters.postgres.engine import create_engine
 from omc.adapters.postgres.fills import PostgresFillRepository
 from omc.adapters.postgres.keys import PostgresApiKeyRepository
-from omc.adapters.postgres.listener import PostgresPriceTickListener
+from omc.adapters.postgres.listener import CatalystEventFeed, PostgresPriceTickListener
 from omc.adapters.postgres.marks import PostgresMarkSource
 from omc.adapters.postgres.repositories import postgres_repositories
+from omc.application.catalyst_fanout import CatalystEventFanout
 from omc.application.fanout import PriceTickFanout
 from omc.application.keys import ApiKeys, Authenticator, KeyHasher
 from omc.application.ledger import LedgerUseCases
@@ -63,9 +64,11 @@ async def open_engine(
 
 
 async def run_listener(
-    url: str, fanout: PriceTickFanout
+    url: str, fanout: PriceTickFanout, engine: AsyncEngine, catalyst_fanout: CatalystEventFanout
 ) -> AsyncIterator[PostgresPriceTickListener]:
-    listener = PostgresPriceTickListener(url, fanout)
+    listener = PostgresPriceTickListener(
+        url, fanout, catalyst_events=CatalystEventFeed(engine, catalyst_fanout)
+    )
     await listener.start()
     try:
         yield listener
@@ -85,11 +88,10 @@ def database_probes(engine: AsyncEngine) -> tuple[Callable[[], Awaitable[bool]],
     return (database_answers,)
 
 
-def listening_stream(
-    fanout: PriceTickFanout, listener: PostgresPriceTickListener
-) -> PriceTickFanout:
+def listening_stream(fanout: T, listener: PostgresPriceTickListener) -> T:
     """The fanout, once the listener that feeds it from LISTEN/NOTIFY is running: with
-    Postgres, ticks committed by any replica reach subscribers only through it."""
+    Postgres, ticks and catalyst events committed by any replica reach subscribers only
+    through it."""
     del listener  # required only so the Resource is started before the stream is used
     return fanout
 
@@ -99,6 +101,7 @@ class Core(containers.DeclarativeContainer):
     clock = providers.Singleton(SystemClock)
     secrets = providers.Singleton(build_secrets, settings=settings)
     fanout = providers.Singleton(PriceTickFanout)
+    catalyst_fanout = providers.Singleton(CatalystEventFanout)
     metrics = providers.Singleton(build_metrics, settings=settings)
 
 
@@ -115,17 +118,32 @@ class Storage(containers.DeclarativeContainer):
         pool_size=core.settings.provided.db_pool_size,
         password=password,
     )
-    listener = providers.Resource(run_listener, url=database_url, fanout=core.fanout)
+    listener = providers.Resource(
+        run_listener,
+        url=database_url,
+        fanout=core.fanout,
+        engine=engine,
+        catalyst_fanout=core.catalyst_fanout,
+    )
 
     repositories = providers.Selector(
         core.settings.provided.storage,
-        memory=providers.Singleton(memory_repositories, fanout=core.fanout),
+        memory=providers.Singleton(
+            memory_repositories, fanout=core.fanout, catalyst_fanout=core.catalyst_fanout
+        ),
         postgres=providers.Singleton(postgres_repositories, engine=engine),
     )
     stream = providers.Selector(
         core.settings.provided.storage,
         memory=core.fanout,
         postgres=providers.Singleton(listening_stream, fanout=core.fanout, listener=listener),
+    )
+    catalyst_stream = providers.Selector(
+        core.settings.provided.storage,
+        memory=core.catalyst_fanout,
+        postgres=providers.Singleton(
+            listening_stream, fanout=core.catalyst_fanout, listener=listener
+        ),
     )
     api_key_repository = providers.Selector(
         core.settings.provided.storage,
@@ -167,6 +185,7 @@ class Application(containers.DeclarativeContainer):
         clock=core.clock,
         max_batch=core.settings.provided.max_batch,
         max_page_size=core.settings.provided.max_page_size,
+        catalyst_stream=storage.catalyst_stream,
     )
     trading = providers.Singleton(
         TradingBooks,

@@ -459,6 +459,20 @@ class ListCatalystEventsResponse(_message.Message):
     next_page_token: str
     def __init__(self, events: _Optional[_Iterable[_Union[CatalystEvent, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
+class WatchCatalystEventsRequest(_message.Message):
+    __slots__ = ("kinds", "symbols")
+    KINDS_FIELD_NUMBER: _ClassVar[int]
+    SYMBOLS_FIELD_NUMBER: _ClassVar[int]
+    kinds: _containers.RepeatedScalarFieldContainer[str]
+    symbols: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, kinds: _Optional[_Iterable[str]] = ..., symbols: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class WatchCatalystEventsResponse(_message.Message):
+    __slots__ = ("event",)
+    EVENT_FIELD_NUMBER: _ClassVar[int]
+    event: CatalystEvent
+    def __init__(self, event: _Optional[_Union[CatalystEvent, _Mapping]] = ...) -> None: ...
+
 class GetLedgerStatsRequest(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...

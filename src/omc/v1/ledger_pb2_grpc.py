@@ -112,6 +112,11 @@ class LedgerServiceStub:
                 request_serializer=omc_dot_v1_dot_ledger__pb2.ListCatalystEventsRequest.SerializeToString,
                 response_deserializer=omc_dot_v1_dot_ledger__pb2.ListCatalystEventsResponse.FromString,
                 _registered_method=True)
+        self.WatchCatalystEvents = channel.unary_stream(
+                '/omc.v1.LedgerService/WatchCatalystEvents',
+                request_serializer=omc_dot_v1_dot_ledger__pb2.WatchCatalystEventsRequest.SerializeToString,
+                response_deserializer=omc_dot_v1_dot_ledger__pb2.WatchCatalystEventsResponse.FromString,
+                _registered_method=True)
         self.GetLedgerStats = channel.unary_unary(
                 '/omc.v1.LedgerService/GetLedgerStats',
                 request_serializer=omc_dot_v1_dot_ledger__pb2.GetLedgerStatsRequest.SerializeToString,
@@ -231,6 +236,17 @@ class LedgerServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def WatchCatalystEvents(self, request, context):
+        """Streams catalyst events (e.g. a new exchange listing) at once as they are stored
+        for the first time, by any replica; an event fetched again is never sent again.
+        Ends with RESOURCE_EXHAUSTED if the client reads too slowly to keep up, and with
+        UNAVAILABLE when the feed breaks or the server shuts down; clients should then
+        reconnect and catch up with ListCatalystEvents.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetLedgerStats(self, request, context):
         """Returns, per record type, the number of records and their time span.
         """
@@ -310,6 +326,11 @@ def add_LedgerServiceServicer_to_server(servicer, server):
                     servicer.ListCatalystEvents,
                     request_deserializer=omc_dot_v1_dot_ledger__pb2.ListCatalystEventsRequest.FromString,
                     response_serializer=omc_dot_v1_dot_ledger__pb2.ListCatalystEventsResponse.SerializeToString,
+            ),
+            'WatchCatalystEvents': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchCatalystEvents,
+                    request_deserializer=omc_dot_v1_dot_ledger__pb2.WatchCatalystEventsRequest.FromString,
+                    response_serializer=omc_dot_v1_dot_ledger__pb2.WatchCatalystEventsResponse.SerializeToString,
             ),
             'GetLedgerStats': grpc.unary_unary_rpc_method_handler(
                     servicer.GetLedgerStats,
@@ -703,6 +724,33 @@ class LedgerService:
             '/omc.v1.LedgerService/ListCatalystEvents',
             omc_dot_v1_dot_ledger__pb2.ListCatalystEventsRequest.SerializeToString,
             omc_dot_v1_dot_ledger__pb2.ListCatalystEventsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchCatalystEvents(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/omc.v1.LedgerService/WatchCatalystEvents',
+            omc_dot_v1_dot_ledger__pb2.WatchCatalystEventsRequest.SerializeToString,
+            omc_dot_v1_dot_ledger__pb2.WatchCatalystEventsResponse.FromString,
             options,
             channel_credentials,
             insecure,

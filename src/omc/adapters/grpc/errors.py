@@ -78,7 +78,10 @@ def map_exception(error: Exception, request_id: str) -> MappedError:
     if isinstance(error, StreamInterrupted):
         return _expected(
             code_pb2.UNAVAILABLE,
-            "the price feed was interrupted; reconnect and catch up with ListPriceTicks",
+            # Our own reasons ("the price feed lost its database connection"), never a
+            # driver's message.
+            f"stream ended: {_clip(str(error), MAX_MESSAGE)}; reconnect and catch up with "
+            "ListPriceTicks or ListCatalystEvents",
             error.reason,
             request_id,
         )

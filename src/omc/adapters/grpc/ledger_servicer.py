@@ -28,8 +28,9 @@ class LedgerServicer(ledger_pb2_grpc.LedgerServiceServicer):
         self._closing = asyncio.Event()
 
     def close_streams(self) -> None:
-        """Ends every open WatchPrices stream with UNAVAILABLE, so a draining server is
-        not held open for the whole grace period by subscribers that never finish."""
+        """Ends every open WatchPrices and WatchCatalystEvents stream with UNAVAILABLE, so
+        a draining server is not held open for the whole grace period by subscribers that
+        never finish."""
         self._closing.set()
 
     # --- exchange ---------------------------------------------------------------------
@@ -181,6 +182,18 @@ class LedgerServicer(ledger_pb2_grpc.LedgerServiceServicer):
             events=[m.catalyst_event_to_proto(event) for event in page.items],
             next_page_token=page.next_page_token,
         )
+
+    async def WatchCatalystEvents(
+        self, request: pb.WatchCatalystEventsRequest, context: Context
+    ) -> AsyncIterator[pb.WatchCatalystEventsResponse]:
+        if self._closing.is_set():
+            raise ServerShuttingDown
+        subscription = self._use_cases.watch_catalyst_events(
+            list(request.kinds), list(request.symbols)
+        )
+        async with subscription as events:
+            async for event in _until(self._closing, events):
+                yield pb.WatchCatalystEventsResponse(event=m.catalyst_event_to_proto(event))
 
     # --- statistics -------------------------------------------------------------------
 

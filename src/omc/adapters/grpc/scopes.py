@@ -29,6 +29,7 @@ RPC_SCOPES: dict[str, Scope] = {
     "/omc.v1.LedgerService/ListSocialPosts": Scope.LEDGER_READ,
     "/omc.v1.LedgerService/IngestCatalystEvents": Scope.LEDGER_WRITE,
     "/omc.v1.LedgerService/ListCatalystEvents": Scope.LEDGER_READ,
+    "/omc.v1.LedgerService/WatchCatalystEvents": Scope.LEDGER_READ,
     "/omc.v1.LedgerService/GetLedgerStats": Scope.LEDGER_READ,
     "/omc.v1.TradingService/RecordFills": Scope.TRADING_WRITE,
     "/omc.v1.TradingService/ListFills": Scope.TRADING_READ,

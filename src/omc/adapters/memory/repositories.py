@@ -7,6 +7,7 @@ from collections.abc import Callable, Hashable, Sequence
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
+from omc.application.catalyst_fanout import CatalystEventFanout
 from omc.application.fanout import PriceTickFanout
 from omc.application.ports import (
     Condition,
@@ -149,7 +150,10 @@ def _inverse(text: str) -> tuple[int, ...]:
     return tuple(-b for b in text.encode())
 
 
-def memory_repositories(fanout: PriceTickFanout) -> LedgerRepositories:
+def memory_repositories(
+    fanout: PriceTickFanout, catalyst_fanout: CatalystEventFanout | None = None
+) -> LedgerRepositories:
+    """New ticks reach `fanout`, and new catalyst events `catalyst_fanout`, on commit."""
     return LedgerRepositories(
         price_ticks=MemoryPriceTickRepository(
             "price_ticks", stats_field="observed_at", on_commit=fanout.publish
@@ -165,6 +169,8 @@ def memory_repositories(fanout: PriceTickFanout) -> LedgerRepositories:
         ),
         social_posts=MemoryRecordRepository[SocialPost]("social_posts", stats_field="posted_at"),
         catalyst_events=MemoryRecordRepository[CatalystEvent](
-            "catalyst_events", stats_field="occurred_at"
+            "catalyst_events",
+            stats_field="occurred_at",
+            on_commit=None if catalyst_fanout is None else catalyst_fanout.publish,
         ),
     )

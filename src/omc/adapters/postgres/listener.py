@@ -1,8 +1,11 @@
-"""Feeds price ticks committed by any replica into this process's stream fan-out.
+"""Feeds price ticks and catalyst events committed by any replica into this process's
+stream fan-outs.
 
-The repositories NOTIFY inside the statement that inserts the ticks, so a notification
-arrives exactly when (and only if) the ticks are committed. One dedicated connection per
-process LISTENs; it reconnects with backoff when the database goes away.
+The repositories NOTIFY inside the statement that inserts the rows, so a notification
+arrives exactly when (and only if) they are committed, and only for rows new to the
+table. One dedicated connection per process LISTENs; it reconnects with backoff when the
+database goes away. Ticks travel whole in the payload; catalyst events travel as keys and
+are fetched (see catalyst_notifications).
 """
 
 from __future__ import annotations
@@ -13,9 +16,13 @@ import logging
 from typing import Any
 
 import psycopg
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from omc.adapters.postgres import catalyst_notifications
 from omc.adapters.postgres.engine import libpq_url
 from omc.adapters.postgres.notifications import CHANNEL, decode_ticks
+from omc.adapters.postgres.repositories import storage_errors
+from omc.application.catalyst_fanout import CatalystEventFanout
 from omc.application.errors import StorageUnavailable
 from omc.application.fanout import PriceTickFanout
 
@@ -27,12 +34,65 @@ APPLICATION_NAME = "omc-price-tick-listener"
 _CONNECTION_ERRORS = (psycopg.OperationalError, psycopg.InterfaceError, OSError)
 
 
+class CatalystEventFeed:
+    """Turns catalyst event notifications (keys) into events for the fan-out: fetched by
+    key over the engine, one notification after another so events keep commit order. The
+    fetch runs apart from the listening connection, which stays free to deliver ticks."""
+
+    def __init__(self, engine: AsyncEngine, fanout: CatalystEventFanout) -> None:
+        self._engine = engine
+        self._fanout = fanout
+        self._pending: asyncio.Queue[list[catalyst_notifications.Key]] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="omc-catalyst-event-feed")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    def deliver(self, payload: str) -> None:
+        try:
+            keys = catalyst_notifications.decode_keys(payload)
+        except (ValueError, TypeError):
+            # Someone else NOTIFYing on our channel must not stop the feed.
+            logger.error("ignored a malformed catalyst event notification")
+            return
+        self._pending.put_nowait(keys)
+
+    def interrupt(self, reason: str) -> None:
+        self._fanout.interrupt(reason)
+
+    async def _run(self) -> None:
+        while True:
+            keys = await self._pending.get()
+            try:
+                with storage_errors():
+                    events = await catalyst_notifications.fetch_events(self._engine, keys)
+            except StorageUnavailable:
+                logger.warning("could not fetch new catalyst events; interrupting watchers")
+                self._fanout.interrupt("the catalyst event feed could not read new events")
+                continue
+            except Exception:
+                # A bug here must neither kill the feed nor pass silently.
+                logger.exception("catalyst event feed failed to read new events")
+                self._fanout.interrupt("the catalyst event feed failed")
+                continue
+            self._fanout.publish(events)
+
+
 class PostgresPriceTickListener:
     def __init__(
         self,
         url: str,
         fanout: PriceTickFanout,
         *,
+        catalyst_events: CatalystEventFeed | None = None,
         health_interval: float = 15.0,
         initial_backoff: float = 0.1,
         max_backoff: float = 5.0,
@@ -40,6 +100,7 @@ class PostgresPriceTickListener:
     ) -> None:
         self._url = libpq_url(url)
         self._fanout = fanout
+        self._catalyst_events = catalyst_events
         self._health_interval = health_interval
         self._initial_backoff = initial_backoff
         self._max_backoff = max_backoff
@@ -59,6 +120,8 @@ class PostgresPriceTickListener:
             raise StorageUnavailable("cannot listen for price ticks: database unavailable") from (
                 error
             )
+        if self._catalyst_events is not None:
+            self._catalyst_events.start()
         self._task = asyncio.create_task(self._run(connection), name="omc-price-tick-listener")
 
     async def stop(self) -> None:
@@ -68,6 +131,8 @@ class PostgresPriceTickListener:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self._close()
+        if self._catalyst_events is not None:
+            await self._catalyst_events.stop()
 
     async def _connect(self) -> psycopg.AsyncConnection[Any]:
         connection = await psycopg.AsyncConnection.connect(
@@ -77,6 +142,8 @@ class PostgresPriceTickListener:
             application_name=APPLICATION_NAME,
         )
         await connection.execute(f"LISTEN {CHANNEL}")
+        if self._catalyst_events is not None:
+            await connection.execute(f"LISTEN {catalyst_notifications.CHANNEL}")
         self._connection = connection
         return connection
 
@@ -96,7 +163,10 @@ class PostgresPriceTickListener:
                     logger.info("price tick listener reconnected")
                     backoff = self._initial_backoff
                 async for notification in connection.notifies(timeout=self._health_interval):
-                    self._deliver(notification.payload)
+                    if notification.channel == CHANNEL:
+                        self._deliver(notification.payload)
+                    elif self._catalyst_events is not None:
+                        self._catalyst_events.deliver(notification.payload)
                 # A quiet channel may hide a dead peer (no FIN on a network partition):
                 # a round trip proves the connection still works.
                 await connection.execute("SELECT 1")
@@ -104,6 +174,10 @@ class PostgresPriceTickListener:
                 logger.warning("price tick listener lost its connection; reconnecting")
                 # Ticks committed while we are away never reach us: tell subscribers.
                 self._fanout.interrupt("the price feed lost its database connection")
+                if self._catalyst_events is not None:
+                    self._catalyst_events.interrupt(
+                        "the catalyst event feed lost its database connection"
+                    )
                 await self._close()
                 connection = None
                 await asyncio.sleep(backoff)

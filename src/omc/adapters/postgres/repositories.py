@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from enum import Enum
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, Generic, TypeVar
 
 import psycopg
 from sqlalchemy import (
@@ -31,7 +31,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.types import DateTime
 
-from omc.adapters.postgres import tables
+from omc.adapters.postgres import catalyst_notifications, tables
 from omc.adapters.postgres.notifications import (
     CHANNEL,
     CHUNK_BYTES,
@@ -88,6 +88,28 @@ def _utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class InsertNotice:
+    """How a table announces its newly inserted rows: NOTIFY on `channel` with JSON
+    arrays of rows, each row's text built in SQL by `row_json_sql(alias)`, or from records
+    in hand by `encode` (which splits them into payloads under the size limit). The SQL
+    side closes a payload once it passes `chunk_bytes`."""
+
+    channel: str
+    row_json_sql: Callable[[str], str]
+    encode: Callable[[Sequence[Any]], list[str]]
+    chunk_bytes: int
+
+
+PRICE_TICK_NOTICE = InsertNotice(CHANNEL, tick_json_sql, encode_ticks, CHUNK_BYTES)
+CATALYST_EVENT_NOTICE = InsertNotice(
+    catalyst_notifications.CHANNEL,
+    catalyst_notifications.key_json_sql,
+    catalyst_notifications.encode_keys,
+    catalyst_notifications.CHUNK_BYTES,
+)
+
+
 class PostgresRecordRepository(Generic[R]):
     """Storage of one record type in one table whose columns are named like its fields."""
 
@@ -100,7 +122,7 @@ class PostgresRecordRepository(Generic[R]):
         stats_field: str,
         later_replaces_earlier: bool = False,
         enums: dict[str, type[Enum]] | None = None,
-        notify_inserted: bool = False,
+        notify_inserted: InsertNotice | None = None,
     ) -> None:
         self._engine = engine
         self._table = table
@@ -139,8 +161,8 @@ class PostgresRecordRepository(Generic[R]):
                 async with driver.cursor() as cursor:
                     if await self._copy_directly(cursor, rows):
                         inserted, updated = len(rows), 0
-                        if self._notify_inserted:
-                            await self._announce(cursor, records)
+                        if self._notify_inserted is not None:
+                            await self._announce(cursor, self._notify_inserted, records)
                     else:
                         staged_now = self._staging not in staged
                         inserted, updated = await self._merge(cursor, rows, create=staged_now)
@@ -164,14 +186,15 @@ class PostgresRecordRepository(Generic[R]):
             return False
         return True
 
-    async def _announce(self, cursor: psycopg.AsyncCursor[Any], records: Sequence[R]) -> None:
-        ticks = cast(Sequence[PriceTick], records)
+    async def _announce(
+        self, cursor: psycopg.AsyncCursor[Any], notice: InsertNotice, records: Sequence[R]
+    ) -> None:
         # NOTIFY is transactional: delivered on commit, dropped on rollback.
         await cursor.execute(
             # %b sends the array in binary: as a text literal, every quote in the JSON
             # would need escaping, which costs more than the COPY.
             "SELECT pg_notify(%s, payload) FROM unnest(%b::text[]) AS payload",
-            (CHANNEL, encode_ticks(ticks)),
+            (notice.channel, notice.encode(records)),
         )
 
     async def _merge(
@@ -194,7 +217,9 @@ class PostgresRecordRepository(Generic[R]):
         assert counts is not None
         return int(counts[0]), int(counts[1])
 
-    def _build_insert(self, later_replaces_earlier: bool, notify_inserted: bool) -> str:
+    def _build_insert(
+        self, later_replaces_earlier: bool, notify_inserted: InsertNotice | None
+    ) -> str:
         table = self._table.name
         columns = ", ".join(self._fields)
         # No ORDER BY needed: a temporary table is never scanned in parallel and its
@@ -219,7 +244,7 @@ class PostgresRecordRepository(Generic[R]):
                 "FROM written"
             )
         # No conflict target: every unique constraint (news urls too) makes a duplicate.
-        if not notify_inserted:
+        if notify_inserted is None:
             return (
                 f"WITH written AS ({insert}ON CONFLICT DO NOTHING RETURNING 1) "  # noqa: S608
                 "SELECT count(*), 0 FROM written"
@@ -229,13 +254,14 @@ class PostgresRecordRepository(Generic[R]):
         return (
             f"WITH written AS ({insert}ON CONFLICT DO NOTHING "  # noqa: S608
             f"RETURNING {', '.join(f't.{name}' for name in self._fields)}), "
-            f"encoded AS (SELECT {tick_json_sql('written')} AS tick FROM written), "
+            f"encoded AS (SELECT {notify_inserted.row_json_sql('written')} AS tick "
+            "FROM written), "
             "numbered AS (SELECT tick, row_number() OVER w AS n, "
             "sum(octet_length(tick) + 1) OVER w AS upto FROM encoded "
             "WINDOW w AS (ROWS UNBOUNDED PRECEDING)), "
-            f"notified AS (SELECT pg_notify('{CHANNEL}', "
+            f"notified AS (SELECT pg_notify('{notify_inserted.channel}', "
             "'[' || string_agg(tick, ',' ORDER BY n) || ']') AS sent "
-            f"FROM numbered GROUP BY upto / {CHUNK_BYTES}) "
+            f"FROM numbered GROUP BY upto / {notify_inserted.chunk_bytes}) "
             "SELECT (SELECT count(*) FROM written), 0, (SELECT count(*) FROM notified)"
         )
 
@@ -385,8 +411,8 @@ def _enum_value(value: Enum) -> Any:
 
 
 def postgres_repositories(engine: AsyncEngine) -> LedgerRepositories:
-    """Every ledger repository over one engine. New price ticks are announced with NOTIFY;
-    run a PostgresPriceTickListener to feed them to stream subscribers."""
+    """Every ledger repository over one engine. New price ticks and catalyst events are
+    announced with NOTIFY; run a PostgresPriceTickListener to feed them to subscribers."""
     sentiment: dict[str, type[Enum]] = {"sentiment_label": SentimentLabel}
     return LedgerRepositories(
         price_ticks=PostgresPriceTickRepository(
@@ -394,7 +420,7 @@ def postgres_repositories(engine: AsyncEngine) -> LedgerRepositories:
             tables.price_ticks,
             PriceTick,
             stats_field="observed_at",
-            notify_inserted=True,
+            notify_inserted=PRICE_TICK_NOTICE,
         ),
         protocol_metrics=PostgresRecordRepository(
             engine,
@@ -413,6 +439,10 @@ def postgres_repositories(engine: AsyncEngine) -> LedgerRepositories:
             engine, tables.social_posts, SocialPost, stats_field="posted_at", enums=sentiment
         ),
         catalyst_events=PostgresRecordRepository(
-            engine, tables.catalyst_events, CatalystEvent, stats_field="occurred_at"
+            engine,
+            tables.catalyst_events,
+            CatalystEvent,
+            stats_field="occurred_at",
+            notify_inserted=CATALYST_EVENT_NOTICE,
         ),
     )
