@@ -21,8 +21,10 @@ from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC
-from operator import add, methodcaller, mul, sub
+from itertools import islice
+from operator import add, itemgetter, methodcaller, mul, sub
 from typing import Any
 
 import psycopg
@@ -58,6 +60,7 @@ _COLUMNS = [_T.c[name] for name in _FIELDS]
 _SIDES = {side.value: side for side in Side}
 _SETTERS = tuple(getattr(Fill, name).__set__ for name in _FIELDS)
 _new = object.__new__
+_ID = itemgetter(9)  # the row id after the engine's columns (see _PREPARED_SQL)
 
 
 # The engine's inputs of each fill, exactly as lots.prepare computes them (see its
@@ -80,7 +83,8 @@ SELECT f.executed_at, f.fill_id, f.strategy_id, f.symbol || '/' || f.quote, f.si
                  (CASE WHEN f.side = 'buy' THEN 1 ELSE -1 END * trunc(f.fee * {a}))::text
             WHEN f.fee_currency = f.symbol THEN '0'
             ELSE (CASE WHEN f.side = 'buy' THEN 1 ELSE -1 END
-                  * trunc(f.fee * f.fee_rate_to_quote * {a}))::text END
+                  * trunc(f.fee * f.fee_rate_to_quote * {a}))::text END,
+       f.id
 FROM ({inner}) AS f
 ORDER BY f.executed_at, f.fill_id
 """
@@ -94,7 +98,28 @@ _BUMP_VERSION = text(
     "ON CONFLICT (owner) DO UPDATE SET version = EXCLUDED.version"
 )
 _READ_VERSION = "SELECT version FROM fill_versions WHERE owner = %(owner)s"
+# What a kept history is checked against before fills are appended to it: the owner's
+# fill count and the stamp (inserting transaction) of the row with the kept history's
+# last id. A history only grows through add_many, whose ids rise for one owner (the
+# owner's lock is held from the ids' allocation to the commit); anything else (a wipe,
+# a restarted identity, a deleted row) fails this check and the history is read again.
+_STATE = (
+    "SELECT (SELECT count(*) FROM fills WHERE owner = %(owner)s), "
+    "(SELECT xmin::text FROM fills WHERE id = %(last_id)s AND owner = %(owner)s)"
+)
+_STAMP = "SELECT xmin::text FROM fills WHERE id = %(last_id)s"
 DEFAULT_CACHED_FILLS = 250_000
+
+
+@dataclass(frozen=True, slots=True)
+class _Kept:
+    """An owner's whole prepared history as of `version`; `last_id`/`stamp` name its
+    newest row (the largest id) so later reads can fetch only what came after."""
+
+    version: int
+    last_id: int
+    stamp: str
+    books: PreparedFills
 
 
 class _BooksCache:
@@ -103,27 +128,26 @@ class _BooksCache:
 
     def __init__(self, capacity: int) -> None:
         self._capacity = capacity
-        self._entries: OrderedDict[str, tuple[int, PreparedFills]] = OrderedDict()
+        self._entries: OrderedDict[str, _Kept] = OrderedDict()
         self._size = 0
 
-    def get(self, owner: str, version: int) -> PreparedFills | None:
+    def get(self, owner: str) -> _Kept | None:
         entry = self._entries.get(owner)
-        if entry is None or entry[0] != version:
-            return None
-        self._entries.move_to_end(owner)
-        return entry[1]
+        if entry is not None:
+            self._entries.move_to_end(owner)
+        return entry
 
-    def put(self, owner: str, version: int, books: PreparedFills) -> None:
+    def put(self, owner: str, entry: _Kept) -> None:
         old = self._entries.pop(owner, None)
         if old is not None:
-            self._size -= len(old[1])
-        if len(books) > self._capacity:
+            self._size -= len(old.books)
+        if len(entry.books) > self._capacity:
             return
-        self._entries[owner] = (version, books)
-        self._size += len(books)
+        self._entries[owner] = entry
+        self._size += len(entry.books)
         while self._size > self._capacity:
-            _owner, (_version, dropped) = self._entries.popitem(last=False)
-            self._size -= len(dropped)
+            _owner, dropped = self._entries.popitem(last=False)
+            self._size -= len(dropped.books)
 
 
 def owner_lock_key(owner: str) -> int:
@@ -299,40 +323,93 @@ class PostgresFillRepository:
         )
 
     async def _fetch(self, query: FillQuery, *, versioned: bool) -> PreparedFills:
-        inner = _filtered(query)
         with storage_errors():
             async with self._engine.connect() as connection:
-                compiled = inner.compile(connection.sync_connection)
-                sql = _PREPARED_SQL.format(
-                    inner=str(compiled), q=f"1e{QTY_EXP}", a=f"1e{AMOUNT_EXP}"
-                )
                 pooled = await connection.get_raw_connection()
                 driver: psycopg.AsyncConnection[Any] = pooled.driver_connection  # type: ignore[assignment]
-                version: int | None = None
-                if versioned:
-                    # One snapshot for the version and the fills it names. Even in two
-                    # snapshots no stale books could be served: the fills are read after
-                    # the version, so they are at least that new, and a newer write
-                    # replaced that version (a transaction id, never reused) for good.
-                    if driver.info.transaction_status is TransactionStatus.IDLE:
-                        await driver.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-                    found = await (
-                        await driver.execute(_READ_VERSION, {"owner": query.owner})
-                    ).fetchone()
-                    # None: never written through add_many (or wiped): nothing to key on.
-                    if found is not None:
-                        version = found[0]
-                        cached = self._cache.get(query.owner, version)
-                        if cached is not None:
-                            return cached
-                # Binary results: times, texts and booleans load in psycopg's C code.
-                async with driver.cursor(binary=True) as cursor:
-                    await cursor.execute(sql, compiled.params)
-                    with _collector_paused():
-                        books = prepared_from_rows(await cursor.fetchall())
-        if version is not None:
-            self._cache.put(query.owner, version, books)
+                if not versioned:
+                    rows = await self._rows(connection, driver, _filtered(query))
+                    return _columns(rows)
+                # One snapshot for the version and the fills it names. Even in two
+                # snapshots no stale books could be served: the fills are read after
+                # the version, so they are at least that new, and a newer write
+                # replaced that version (a transaction id, never reused) for good.
+                if driver.info.transaction_status is TransactionStatus.IDLE:
+                    await driver.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                owner = query.owner
+                found = await (await driver.execute(_READ_VERSION, {"owner": owner})).fetchone()
+                # None: never written through add_many (or wiped): nothing to key on.
+                version: int | None = None if found is None else found[0]
+                kept = None if version is None else self._cache.get(owner)
+                if kept is not None and kept.version == version:
+                    return kept.books
+                grown = None
+                if kept is not None:
+                    grown = await self._appended(connection, driver, owner, kept)
+                if grown is None:
+                    rows = await self._rows(connection, driver, _filtered(FillQuery(owner)))
+                    last_id = max(map(_ID, rows), default=0)
+                    grown = _columns(rows), last_id, await self._stamp(driver, last_id)
+        books, last_id, stamp = grown
+        if version is not None and stamp is not None:
+            self._cache.put(owner, _Kept(version, last_id, stamp, books))
         return books
+
+    async def _appended(
+        self,
+        connection: AsyncConnection,
+        driver: psycopg.AsyncConnection[Any],
+        owner: str,
+        kept: _Kept,
+    ) -> tuple[PreparedFills, int, str | None] | None:
+        """The kept history plus the fills written since it was read, when those all
+        come after it in event order; None when the whole history must be read again
+        (a fill dated before the kept tail, or a history that changed other than by
+        growing)."""
+        newer = _filtered(FillQuery(owner)).where(_T.c.id > kept.last_id)
+        rows = await self._rows(connection, driver, newer)
+        state = await (
+            await driver.execute(_STATE, {"owner": owner, "last_id": kept.last_id})
+        ).fetchone()
+        assert state is not None  # two scalar subqueries: always one row
+        count, stamp = state
+        if count != len(kept.books) + len(rows) or stamp != kept.stamp:
+            return None
+        if not rows:
+            return kept.books, kept.last_id, kept.stamp
+        tail = _columns(rows)
+        books = kept.books
+        if len(books) and (tail.times[0], tail.fill_ids[0]) <= (
+            books.times[-1],
+            books.fill_ids[-1],
+        ):
+            return None
+        last_id = max(map(_ID, rows))
+        return books.extended(tail), last_id, await self._stamp(driver, last_id)
+
+    @staticmethod
+    async def _stamp(driver: psycopg.AsyncConnection[Any], last_id: int) -> str | None:
+        found = await (await driver.execute(_STAMP, {"last_id": last_id})).fetchone()
+        return None if found is None else str(found[0])
+
+    @staticmethod
+    async def _rows(
+        connection: AsyncConnection,
+        driver: psycopg.AsyncConnection[Any],
+        inner: Select[Any],
+    ) -> builtins.list[tuple[Any, ...]]:
+        compiled = inner.add_columns(_T.c.id).compile(connection.sync_connection)
+        sql = _PREPARED_SQL.format(inner=str(compiled), q=f"1e{QTY_EXP}", a=f"1e{AMOUNT_EXP}")
+        # Binary results: times, texts and booleans load in psycopg's C code.
+        async with driver.cursor(binary=True) as cursor:
+            await cursor.execute(sql, compiled.params)
+            with _collector_paused():
+                return await cursor.fetchall()
+
+
+def _columns(rows: builtins.list[tuple[Any, ...]]) -> PreparedFills:
+    with _collector_paused():
+        return prepared_from_rows(rows)
 
 
 @contextmanager
@@ -356,7 +433,8 @@ def prepared_from_rows(rows: builtins.list[tuple[Any, ...]]) -> PreparedFills:
         return PreparedFills.from_columns(
             times=[], fill_ids=[], strategies=[], book_keys=(), rows=[], fees=[], volumes=[]
         )
-    times, fill_ids, strategies, keys, buys, qs, ps, base_fees, quote_fees = zip(*rows, strict=True)
+    columns = zip(*rows, strict=True)
+    times, fill_ids, strategies, keys, buys, qs, ps, base_fees, quote_fees = islice(columns, 9)
     # One "SYMBOL/QUOTE" string per fill ([A-Z0-9] only): hashing a str is cached,
     # a tuple's is not. dict.fromkeys keeps first appearance: the order of `prepare`.
     names = tuple(dict.fromkeys(keys))

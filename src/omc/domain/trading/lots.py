@@ -204,6 +204,44 @@ class PreparedFills:
         wanted = {keys[index] for index in used}
         return prefix.select(lambda symbol, quote: (symbol, quote) in wanted)
 
+    def extended(self, tail: PreparedFills) -> PreparedFills:
+        """These fills followed by `tail`, whose fills all come later in event order:
+        equal to preparing both at once. A book new in `tail` is numbered after these
+        books, in its order of first appearance, as `prepare` would number it.
+
+        Neither input is changed: a cached history may be in use by another call.
+        """
+        if not len(tail):
+            return self
+        if not len(self) and not self.book_keys:
+            return tail
+        if len(self) and (tail.times[0], tail.fill_ids[0]) <= (self.times[-1], self.fill_ids[-1]):
+            raise ValueError("the tail must come after these fills in event order")
+        numbers = {key: index for index, key in enumerate(self.book_keys)}
+        keys = list(self.book_keys)
+        mapping: list[int] = []
+        for key in tail.book_keys:
+            index = numbers.get(key)
+            if index is None:
+                index = numbers[key] = len(keys)
+                keys.append(key)
+            mapping.append(index)
+        rows = tail.rows
+        if mapping != list(range(len(mapping))):
+            rows = [(mapping[book], buy, moved, amount) for book, buy, moved, amount in rows]
+        # Closes name Fill records: keep them only if both sides have them.
+        fills = self.fills + tail.fills if self.fills and tail.fills else ()
+        return PreparedFills(
+            tuple(keys),
+            self.rows + rows,
+            self.fees + tail.fees,
+            self.volumes + tail.volumes,
+            fills=fills,
+            times=self.times + tail.times,
+            fill_ids=self.fill_ids + tail.fill_ids,
+            strategies=self.strategies + tail.strategies,
+        )
+
     def select(self, keep: Callable[[str, str], bool]) -> PreparedFills:
         """Only the books (symbol, quote) that `keep` accepts, renumbered; a book's
         replay never depends on another book, so its results are unchanged."""

@@ -1,0 +1,175 @@
+"""A kept history is brought up to date by reading only the fills written since, and
+the answer is always the one a full read would give: later fills are appended, a fill
+dated inside the kept history (or any other change) makes the store read it all."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from omc.adapters.postgres.fills import PostgresFillRepository
+from omc.application.trading_ports import FillQuery, FillRepository
+from omc.domain.trading.fills import Fill, Side
+from omc.domain.trading.lots import PreparedFills, prepare
+from tests.conftest import Storage
+
+from .test_fill_repository import T0, TradingStore, make, trading_store
+
+SYMBOLS = ("BTC", "ETH", "SOL")
+NewReader = Callable[[], FillRepository]
+
+
+@pytest.fixture
+async def store(storage: Storage, request: pytest.FixtureRequest) -> TradingStore:
+    return await trading_store(storage, request)
+
+
+@pytest.fixture
+def new_reader(store: TradingStore, request: pytest.FixtureRequest) -> NewReader:
+    """A reader that has kept nothing yet (Postgres: a replica just started)."""
+    if store.storage.name == "memory":
+        return lambda: store.fills
+    engine: AsyncEngine = request.getfixturevalue("clean_postgres")
+    return lambda: PostgresFillRepository(engine)
+
+
+def _columns(prepared: PreparedFills) -> tuple[Any, ...]:
+    return (
+        prepared.book_keys,
+        prepared.rows,
+        prepared.fees,
+        prepared.volumes,
+        prepared.times,
+        prepared.fill_ids,
+        prepared.strategies,
+    )
+
+
+async def _same_as_a_full_read(
+    kept: FillRepository, fresh: FillRepository, query: FillQuery
+) -> None:
+    got = await kept.prepared(query)
+    assert _columns(got) == _columns(await fresh.prepared(query))
+    assert _columns(got) == _columns(prepare(await kept.history(query)))
+
+
+@st.composite
+def batches(draw: st.DrawFn) -> list[list[tuple[int, str, str, str]]]:
+    """Batches of (minute, symbol, side, fee kind); a minute may fall before fills
+    already written (an out-of-order write), most fall after them."""
+    out = []
+    for _ in range(draw(st.integers(1, 6))):
+        size = draw(st.integers(1, 4))
+        out.append(
+            [
+                (
+                    draw(st.integers(0, 400)),
+                    draw(st.sampled_from(SYMBOLS)),
+                    draw(st.sampled_from(["buy", "sell"])),
+                    draw(st.sampled_from(["none", "quote", "base", "third"])),
+                )
+                for _ in range(size)
+            ]
+        )
+    return out
+
+
+def _fill(owner: str, number: int, minute: int, symbol: str, side: str, fee: str) -> Fill:
+    changes: dict[str, Any] = {"symbol": symbol, "strategy_id": "grid" if number % 3 else None}
+    if fee == "quote":
+        changes["fee"] = Decimal("0.25")
+    elif fee == "base":
+        changes.update(fee=Decimal("0.001"), fee_currency=symbol)
+    elif fee == "third":
+        changes.update(fee=Decimal("0.02"), fee_currency="BNB", fee_rate_to_quote=Decimal("612.5"))
+    return make(
+        f"f{number:03d}",
+        Side(side),
+        f"{number + 1}.5",
+        f"{100 + number}.25",
+        minutes=minute,
+        owner=owner,
+        **changes,
+    )
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(plan=batches(), minutes_first=st.booleans())
+async def test_a_refreshed_history_equals_a_full_read(
+    store: TradingStore,
+    new_reader: NewReader,
+    plan: list[list[tuple[int, str, str, str]]],
+    minutes_first: bool,
+) -> None:
+    owner = f"o-{uuid.uuid4().hex[:12]}"  # examples share the tables, never an owner
+    number = 0
+    latest = 0
+    for i, batch in enumerate(plan):
+        fills = []
+        for minute, symbol, side, fee in batch:
+            # Mostly after the latest fill (appends); as drawn otherwise.
+            at = minute if (minute % 4 == 0) != minutes_first else latest + 1 + minute
+            latest = max(latest, at)
+            fills.append(_fill(owner, number, at, symbol, side, fee))
+            number += 1
+        writer = store.fills if i % 2 else store.replica
+        await writer.add_many(owner, fills)
+        # The kept reader has read before (its history is now stale); a new one has not.
+        fresh = new_reader()
+        await _same_as_a_full_read(store.fills, fresh, FillQuery(owner))
+        cut = FillQuery(owner, symbol="BTC", end=T0 + timedelta(minutes=latest // 2))
+        await _same_as_a_full_read(store.fills, fresh, cut)
+
+
+async def test_a_history_wiped_and_rewritten_is_read_again(
+    store: TradingStore, request: pytest.FixtureRequest
+) -> None:
+    """Not a path of the service (fills are never deleted), but an operator's TRUNCATE
+    must not leave a replica serving books of fills that no longer exist, even when the
+    new fills get the very same ids and count."""
+    await store.fills.add_many("alice", [make("a", minutes=1), make("b", minutes=2)])
+    assert (await store.fills.prepared(FillQuery("alice"))).fill_ids == ["a", "b"]
+    if store.storage.name == "postgres":
+        engine: AsyncEngine = request.getfixturevalue("clean_postgres")
+        async with engine.begin() as connection:
+            await connection.execute(text("TRUNCATE fills RESTART IDENTITY"))
+    else:
+        store.fills._fills.clear()  # type: ignore[attr-defined]
+    await store.replica.add_many(
+        "alice", [make("c", minutes=3, price="7"), make("d", minutes=4, price="8")]
+    )
+    got = await store.fills.prepared(FillQuery("alice"))
+    assert got.fill_ids == ["c", "d"]
+    assert [row[3] for row in got.rows] == [7 * 10**36, 8 * 10**36]
+
+
+async def test_fills_dated_before_the_kept_ones_land_in_event_order(
+    store: TradingStore,
+) -> None:
+    await store.fills.add_many("alice", [make("b", minutes=2), make("d", minutes=4)])
+    await store.fills.prepared(FillQuery("alice"))
+    await store.replica.add_many("alice", [make("e", minutes=5), make("a", minutes=1)])
+    assert (await store.fills.prepared(FillQuery("alice"))).fill_ids == ["a", "b", "d", "e"]
+    await store.replica.add_many("alice", [make("f", minutes=6, symbol="ETH")])
+    got = await store.fills.prepared(FillQuery("alice"))
+    assert got.fill_ids == ["a", "b", "d", "e", "f"]
+    assert got.book_keys == (("BTC", "AUD"), ("ETH", "AUD"))
+    # Same time as the last kept fill, a smaller id: it sorts before it.
+    await store.replica.add_many("alice", [make("c", minutes=6, symbol="SOL")])
+    got = await store.fills.prepared(FillQuery("alice"))
+    assert got.fill_ids == ["a", "b", "d", "e", "c", "f"]
+    assert got.book_keys == (("BTC", "AUD"), ("SOL", "AUD"), ("ETH", "AUD"))

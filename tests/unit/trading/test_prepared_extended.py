@@ -1,0 +1,71 @@
+"""Appending later fills to prepared books equals preparing everything at once: what
+a store's in-process history relies on when it only reads the fills written since."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+from itertools import pairwise
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from omc.domain.trading.fills import Fill
+from omc.domain.trading.lots import CostMethod, LotEngine, PreparedFills, prepare
+
+from .test_properties import fill_sequences
+
+
+def _columns(prepared: PreparedFills) -> tuple[object, ...]:
+    return (
+        prepared.book_keys,
+        prepared.rows,
+        prepared.fees,
+        prepared.volumes,
+        prepared.times,
+        prepared.fill_ids,
+        prepared.strategies,
+    )
+
+
+@settings(max_examples=150, deadline=None)
+@given(fills=fill_sequences(), cuts=st.lists(st.integers(0, 30), max_size=4))
+def test_appending_later_fills_equals_preparing_them_all(
+    fills: list[Fill], cuts: list[int]
+) -> None:
+    bounds = sorted({0, len(fills), *(cut % (len(fills) + 1) for cut in cuts)})
+    grown = prepare([])
+    for start, stop in pairwise(bounds):
+        before = _columns(grown)
+        grown = grown.extended(prepare(fills[start:stop]))
+        # The history it grew from is untouched (another call may be replaying it).
+        assert _columns(grown)[1][: len(before[1])] == before[1]
+    whole = prepare(fills)
+    assert _columns(grown) == _columns(whole)
+    assert grown.fills == whole.fills
+    for method in CostMethod:
+        ours, theirs = LotEngine(grown, method), LotEngine(whole, method)
+        ours.advance()
+        theirs.advance()
+        assert ours.realized == theirs.realized
+        assert ours.position_totals() == theirs.position_totals()
+
+
+@settings(max_examples=60, deadline=None)
+@given(fills=fill_sequences(), pick=st.integers(0, 100))
+def test_a_tail_that_does_not_come_after_is_refused(fills: list[Fill], pick: int) -> None:
+    head = prepare(fills)
+    earlier = fills[pick % len(fills)]
+    with pytest.raises(ValueError, match="event order"):
+        head.extended(prepare([earlier]))
+    last = fills[-1]
+    same_time_lower_id = prepare([_renamed(last, "a")])
+    with pytest.raises(ValueError, match="event order"):
+        head.extended(same_time_lower_id)
+    later = prepare([_renamed(last, "f999", minutes=1)])
+    assert head.extended(later).fill_ids == [*head.fill_ids, "f999"]
+
+
+def _renamed(fill: Fill, fill_id: str, minutes: int = 0) -> Fill:
+    return replace(fill, fill_id=fill_id, executed_at=fill.executed_at + timedelta(minutes=minutes))
