@@ -7,6 +7,7 @@ Tests override any provider (e.g. `container.core.clock.override(...)`).
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
@@ -37,7 +38,14 @@ from omc.adapters.postgres.repositories import postgres_repositories
 from omc.application.catalyst_fanout import CatalystEventFanout
 from omc.application.fanout import PriceTickFanout
 from omc.application.keys import ApiKeys, Authenticator, KeyHasher
+from omc.application.latest_prices import (
+    AlwaysLive,
+    CachedPriceTickRepository,
+    FeedStatus,
+    LatestPriceTable,
+)
 from omc.application.ledger import LedgerUseCases
+from omc.application.ports import LedgerRepositories, PriceTickStream
 from omc.application.rate_limit import RateLimiter
 from omc.application.trading import TradingBooks
 from omc.bootstrap.agent import Agent
@@ -86,6 +94,21 @@ def database_probes(engine: AsyncEngine) -> tuple[Callable[[], Awaitable[bool]],
         return True
 
     return (database_answers,)
+
+
+async def with_latest_prices(
+    repositories: LedgerRepositories, stream: PriceTickStream, feed: FeedStatus
+) -> AsyncIterator[LedgerRepositories]:
+    """The repositories the use cases get: price ticks behind this replica's latest-price
+    table, kept current from the stream while `feed` is live (ADR 0004)."""
+    table = LatestPriceTable(repositories.price_ticks, stream, feed)
+    await table.start()
+    try:
+        yield dataclasses.replace(
+            repositories, price_ticks=CachedPriceTickRepository(repositories.price_ticks, table)
+        )
+    finally:
+        await table.stop()
 
 
 def listening_stream(fanout: T, listener: PostgresPriceTickListener) -> T:
@@ -145,6 +168,16 @@ class Storage(containers.DeclarativeContainer):
             listening_stream, fanout=core.catalyst_fanout, listener=listener
         ),
     )
+    # Whether every committed tick reaches `stream` now: the memory repositories publish
+    # their own commits; with Postgres, while the listener's LISTEN connection is up.
+    feed = providers.Selector(
+        core.settings.provided.storage,
+        memory=providers.Singleton(AlwaysLive),
+        postgres=listener,
+    )
+    ledger_repositories = providers.Resource(
+        with_latest_prices, repositories=repositories, stream=stream, feed=feed
+    )
     api_key_repository = providers.Selector(
         core.settings.provided.storage,
         memory=providers.Singleton(MemoryApiKeyRepository),
@@ -180,7 +213,7 @@ class Application(containers.DeclarativeContainer):
     )
     use_cases = providers.Singleton(
         LedgerUseCases.build,
-        repositories=storage.repositories,
+        repositories=storage.ledger_repositories,
         stream=storage.stream,
         clock=core.clock,
         max_batch=core.settings.provided.max_batch,

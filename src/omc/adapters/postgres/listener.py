@@ -134,6 +134,12 @@ class PostgresPriceTickListener:
         if self._catalyst_events is not None:
             await self._catalyst_events.stop()
 
+    def live(self) -> bool:
+        """Whether LISTEN is active now, so every tick committed from now on is delivered.
+        It turns False in the same step as the fanout's subscriptions are interrupted."""
+        task = self._task
+        return self._connection is not None and task is not None and not task.done()
+
     async def _connect(self) -> psycopg.AsyncConnection[Any]:
         connection = await psycopg.AsyncConnection.connect(
             self._url,
