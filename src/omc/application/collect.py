@@ -12,7 +12,7 @@ import asyncio
 import logging
 import random
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar
 from uuid import uuid4
@@ -61,8 +61,9 @@ R = TypeVar("R", bound=LedgerRecord)
 
 log = logging.getLogger("omc.collect")
 
-# A run holds its collector's lock at most this long; a replica that dies mid-run frees
-# the collector when the lease expires.
+# A run's lease: it holds its collector's lock at most this long. A run still going when
+# the lease ends is cancelled and recorded as failed, so a hung-but-alive replica frees
+# the collector as surely as a dead one (whose lock dies with its database session).
 DEFAULT_LOCK_TTL = timedelta(minutes=10)
 # Rejects named in a run's error text; the rest are counted and logged.
 ERROR_REJECTS_SHOWN = 3
@@ -82,6 +83,8 @@ class Collector(Generic[R]):
     ingest: Ingest[R]
     # The operator's switch (configuration); the fetcher may disable itself as well.
     enabled: bool = True
+    # How long one run may hold the collector (None: the RunCollector's default).
+    lease: timedelta | None = None
 
 
 def ingestor_for(use_cases: LedgerUseCases, record_type: type[Any]) -> Ingest[Any]:
@@ -99,6 +102,22 @@ def ingestor_for(use_cases: LedgerUseCases, record_type: type[Any]) -> Ingest[An
 
 def _clip(text: str) -> str:
     return text if len(text) <= MAX_ERROR_TEXT else text[:MAX_ERROR_TEXT] + "..."
+
+
+@dataclass(slots=True)
+class _Outcome:
+    """What a run got to, filled in as it goes: a run cut off by its lease is recorded
+    with whatever it had already stored."""
+
+    status: RunStatus = RunStatus.FAILED
+    fetched: int = 0
+    stored: IngestResult = field(default_factory=IngestResult)
+    rejected: int = 0
+    error: str = ""
+
+
+def lease_exceeded(collector: str, lease: timedelta) -> str:
+    return f"{collector} exceeded its {lease.total_seconds():g} s lease and was cancelled"
 
 
 class RunCollector:
@@ -124,12 +143,16 @@ class RunCollector:
         self._new_id = new_id
         self._disabled_logged: dict[str, str] = {}
 
+    def lease(self, collector: Collector[Any]) -> timedelta:
+        """How long one run of `collector` may take (and hold its lock)."""
+        return collector.lease or self._lock_ttl
+
     async def __call__(self, collector: Collector[Any]) -> CollectorRun:
         """Runs now, as an operator asked. If another run of the collector is in progress
         anywhere, records and returns a skipped run instead of waiting."""
         if self._lock is None:
             return await self._run_and_record(collector)
-        async with self._lock.hold(collector.name, self._lock_ttl) as acquired:
+        async with self._lock.hold(collector.name, self.lease(collector)) as acquired:
             if not acquired:
                 started = self._clock.now()
                 return await self._record(
@@ -157,7 +180,7 @@ class RunCollector:
         self._disabled_logged.pop(collector.name, None)
         if self._lock is None:
             return await self._run_if_due(collector, min_interval)
-        async with self._lock.hold(collector.name, self._lock_ttl) as acquired:
+        async with self._lock.hold(collector.name, self.lease(collector)) as acquired:
             if not acquired:
                 return None
             return await self._run_if_due(collector, min_interval)
@@ -176,33 +199,64 @@ class RunCollector:
         return await collector.fetcher.disabled_reason()
 
     async def _run_and_record(self, collector: Collector[Any]) -> CollectorRun:
+        """One run, bounded by the collector's lease: a run that outlives it is cancelled
+        (the HTTP calls and the ingest transaction under way are abandoned, so nothing of
+        the unfinished batch is written) and recorded as failed. The run is recorded after
+        the bound, so the record itself is never cut off."""
         started = self._clock.now()
         reason = await self._disabled_reason(collector)
         if reason is not None:
             return await self._record(collector.name, started, RunStatus.SKIPPED, error=reason)
+        lease = self.lease(collector)
+        outcome = _Outcome()
+        bound = asyncio.timeout(lease.total_seconds())
+        try:
+            async with bound:
+                await self._attempt(collector, outcome)
+        except TimeoutError:
+            if not bound.expired():
+                raise
+            log.error("collector %s: %s", collector.name, lease_exceeded(collector.name, lease))
+            outcome.status = RunStatus.FAILED
+            outcome.error = lease_exceeded(collector.name, lease) + (
+                f"; {outcome.stored.inserted + outcome.stored.updated} records stored before it"
+                " are kept (the next run stores the rest)"
+                if outcome.stored.inserted or outcome.stored.updated
+                else "; nothing was stored"
+            )
+        return await self._record(
+            collector.name,
+            started,
+            outcome.status,
+            fetched=outcome.fetched,
+            stored=outcome.stored,
+            rejected=outcome.rejected,
+            error=outcome.error,
+        )
+
+    async def _attempt(self, collector: Collector[Any], outcome: _Outcome) -> None:
         try:
             fetched = await collector.fetcher.fetch()
         except SourceDisabled as error:
-            return await self._record(collector.name, started, RunStatus.SKIPPED, error=str(error))
+            outcome.status, outcome.error = RunStatus.SKIPPED, str(error)
+            return
         except SourceUnavailable as error:
             log.warning("collector %s failed: %s", collector.name, error)
-            return await self._record(collector.name, started, RunStatus.FAILED, error=str(error))
+            outcome.error = str(error)
+            return
         except Exception as error:  # a parser bug must not kill the scheduler
             log.exception("collector %s crashed", collector.name)
-            return await self._record(
-                collector.name,
-                started,
-                RunStatus.FAILED,
-                error=f"unexpected {type(error).__name__} while fetching",
-            )
-        return await self._store(collector, started, fetched)
+            outcome.error = f"unexpected {type(error).__name__} while fetching"
+            return
+        await self._store(collector, fetched, outcome)
 
     async def _store(
-        self, collector: Collector[Any], started: datetime, fetched: FetchResult[Any]
-    ) -> CollectorRun:
+        self, collector: Collector[Any], fetched: FetchResult[Any], outcome: _Outcome
+    ) -> None:
         good, screened = self._screen(fetched.records)
         rejected = [*fetched.rejected, *screened]
-        total = len(fetched.records) + len(fetched.rejected)
+        outcome.fetched = len(fetched.records) + len(fetched.rejected)
+        outcome.rejected = len(rejected)
         for item in rejected:
             log.warning(
                 "collector %s rejected a record: %s | %s",
@@ -211,46 +265,21 @@ class RunCollector:
                 excerpt(item.excerpt),
             )
         if not good and rejected:
-            return await self._record(
-                collector.name,
-                started,
-                RunStatus.FAILED,
-                fetched=total,
-                rejected=len(rejected),
-                error=f"all {len(rejected)} records rejected; " + _summary(rejected),
-            )
-        stored = IngestResult()
+            outcome.error = f"all {len(rejected)} records rejected; " + _summary(rejected)
+            return
         try:
             for offset in range(0, len(good), self._max_batch):
-                stored += await collector.ingest(good[offset : offset + self._max_batch])
+                # Counted batch by batch: each batch is one transaction, stored or not.
+                outcome.stored += await collector.ingest(good[offset : offset + self._max_batch])
         except ApplicationError as error:
             log.error("collector %s could not store its records: %s", collector.name, error)
-            return await self._record(
-                collector.name,
-                started,
-                RunStatus.FAILED,
-                fetched=total,
-                rejected=len(rejected),
-                error=f"storing failed: {error}",
-            )
+            outcome.error = f"storing failed: {error}"
+            return
         except ValidationError as error:  # screening should have caught every violation
-            return await self._record(
-                collector.name,
-                started,
-                RunStatus.FAILED,
-                fetched=total,
-                rejected=len(rejected),
-                error=f"records rejected by ingest: {error}",
-            )
-        return await self._record(
-            collector.name,
-            started,
-            RunStatus.PARTIAL if rejected else RunStatus.SUCCESS,
-            fetched=total,
-            stored=stored,
-            rejected=len(rejected),
-            error=_summary(rejected) if rejected else "",
-        )
+            outcome.error = f"records rejected by ingest: {error}"
+            return
+        outcome.status = RunStatus.PARTIAL if rejected else RunStatus.SUCCESS
+        outcome.error = _summary(rejected) if rejected else ""
 
     def _screen(self, records: Sequence[LedgerRecord]) -> tuple[list[Any], list[Rejected]]:
         now = self._clock.now()

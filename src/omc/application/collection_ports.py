@@ -84,11 +84,15 @@ class CollectorRunRepository(Protocol):
 
 
 class CollectorLock(Protocol):
-    """Mutual exclusion of one collector across every replica sharing the database.
+    """Mutual exclusion of one collector across every replica sharing the database: a
+    lease.
 
     `hold` yields True when this process got the collector and holds it until the block
-    ends; False when someone else holds it (never waits). The hold expires after `ttl`
-    even if the holder dies, so a crashed replica cannot block a collector forever."""
+    ends; False when someone else holds it (never waits). Nobody holds it longer than
+    about `ttl`: the holder's own run is cut off at `ttl` (RunCollector bounds every run
+    by it and then releases), and the store frees a hold on its own when the holder is
+    gone (a dead process, a lost connection) or has not come back within `ttl` plus a
+    grace period (a frozen process), so no replica can block a collector forever."""
 
     def hold(self, name: str, ttl: timedelta) -> AbstractAsyncContextManager[bool]: ...
 

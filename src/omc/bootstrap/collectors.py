@@ -24,7 +24,9 @@ log = structlog.get_logger("omc.collectors")
 
 
 def collector_configs(settings: Settings) -> dict[str, CollectorConfig]:
-    """The catalog's defaults with whatever OMC_SOURCES__<NAME>__* sets on top."""
+    """The catalog's defaults with whatever OMC_SOURCES__<NAME>__* sets on top: HTTP
+    knobs, the cadence and lease, and each source's own lists (slugs, subreddits, CIKs,
+    forms...). `omc serve` and `omc collect` both build their collectors from this."""
     configs = default_configs()
     configs[sec_filings.NAME] = replace(
         configs[sec_filings.NAME],
@@ -52,6 +54,12 @@ def collector_configs(settings: Settings) -> dict[str, CollectorConfig]:
                 else timedelta(seconds=overrides.cadence_seconds)
             ),
             enabled=config.enabled if overrides.enabled is None else overrides.enabled,
+            options={**config.options, **overrides.fetcher_options()},
+            lease=(
+                config.lease
+                if overrides.lease_seconds is None
+                else timedelta(seconds=overrides.lease_seconds)
+            ),
         )
     return configs
 

@@ -8,10 +8,7 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
-    NonNegativeFloat,
     PositiveFloat,
     PositiveInt,
     SecretStr,
@@ -19,6 +16,9 @@ from pydantic import (
     model_validator,
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Per-source models live with the sources; pydantic and the domain only, no HTTP client.
+from omc.adapters.sources.options import SourcesSettings
 
 DEFAULT_HOME = Path("~/.local/share/omc")
 MIB = 1024 * 1024
@@ -34,30 +34,6 @@ class LogFormat(StrEnum):
     AUTO = "auto"
     JSON = "json"
     CONSOLE = "console"
-
-
-class SourceSettings(BaseModel):
-    """Overrides for one collector (`OMC_SOURCES__<NAME>__<FIELD>`); whatever is unset
-    keeps the collector's default."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    enabled: bool | None = None
-    base_url: str | None = None
-    cadence_seconds: PositiveFloat | None = None
-    timeout_seconds: PositiveFloat | None = None
-    # Requests per second; 0 turns the limit off.
-    rate_per_second: NonNegativeFloat | None = None
-    user_agent: str | None = None
-    # Attempts per request (1 = no retry) for connect errors, timeouts, 5xx and 429.
-    retry_attempts: PositiveInt | None = None
-
-    @field_validator("base_url")
-    @classmethod
-    def _http_url(cls, value: str | None) -> str | None:
-        if value is not None and not value.strip().startswith(("http://", "https://")):
-            raise ValueError("must be an http:// or https:// URL")
-        return value.strip() if value is not None else None
 
 
 class Settings(BaseSettings):
@@ -108,7 +84,8 @@ class Settings(BaseSettings):
     api_key: SecretStr | None = None
     # Collectors: scheduled inside `omc serve` when enabled; `omc collect` runs them anyway.
     collectors_enabled: bool = True
-    sources: dict[str, SourceSettings] = Field(default_factory=dict)
+    # One typed model per collector (omc.adapters.sources.options): lists, maps, URLs.
+    sources: SourcesSettings = Field(default_factory=SourcesSettings)
     http_user_agent: str = "omc/0.1 (Oh My Coins market intelligence; contact ops@example.com)"
     # SEC EDGAR refuses requests without a User-Agent naming a contact.
     sec_user_agent: str = "OMC Oh My Coins ops@example.com"
@@ -137,19 +114,6 @@ class Settings(BaseSettings):
     agent_max_tool_calls: PositiveInt = 6
     agent_wall_clock_seconds: PositiveFloat = 60.0
     agent_max_tokens: PositiveInt = 60_000
-
-    @field_validator("sources")
-    @classmethod
-    def _known_sources(cls, value: dict[str, SourceSettings]) -> dict[str, SourceSettings]:
-        # Imported here: only a configuration that names sources pays for the catalog.
-        from omc.adapters.sources.catalog import COLLECTOR_NAMES
-
-        unknown = sorted(set(value) - set(COLLECTOR_NAMES))
-        if unknown:
-            raise ValueError(
-                f"unknown source(s) {', '.join(unknown)}; known: {', '.join(COLLECTOR_NAMES)}"
-            )
-        return value
 
     @field_validator("sec_user_agent")
     @classmethod

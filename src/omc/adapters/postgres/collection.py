@@ -115,23 +115,38 @@ def lock_key(name: str) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
+# How long past its ttl a hold may go unanswered before Postgres ends the session (and
+# with it the lock): room for recording the run and releasing after a run cut off at ttl.
+DEFAULT_EXPIRY_GRACE = timedelta(seconds=30)
+
+
 class PostgresCollectorLock:
-    """A session-level advisory lock (`pg_try_advisory_lock`) on a connection checked out
-    of the pool for the whole run.
+    """A lease made of a session-level advisory lock (`pg_try_advisory_lock`) on a
+    connection checked out of the pool for the whole run.
 
-    It never waits: a replica that finds the collector held skips the tick. The lock
-    lives exactly as long as the connection's session, so a replica that crashes or
-    loses the network frees its collectors when Postgres drops the connection; no lease
-    or expiry is needed, and `ttl` is accepted only to honour the port. The connection
-    runs in autocommit, so a long run does not keep a transaction open."""
+    It never waits: a replica that finds the collector held skips the tick. Why this is
+    an expiring lease, in each way a holder can fail:
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    - dies or loses the network: Postgres ends its session, which frees the lock at once
+      (no need to wait out a lease);
+    - hangs in its run (a source that never answers): RunCollector bounds every run by
+      `ttl`, cancels it, records it as failed and releases, so the lock is held at most
+      `ttl` plus the time to record the run;
+    - freezes altogether (a stuck event loop cannot cancel anything): the lock's session
+      is idle from acquisition to release, so `idle_session_timeout` = `ttl` + `grace`
+      makes Postgres end the session, and the lock with it, once that has passed.
+
+    The connection runs in autocommit, so a long run does not keep a transaction open;
+    its timeout is reset before the connection goes back to the pool."""
+
+    def __init__(self, engine: AsyncEngine, *, grace: timedelta = DEFAULT_EXPIRY_GRACE) -> None:
         self._engine = engine
+        self._grace = grace
 
     @asynccontextmanager
     async def hold(self, name: str, ttl: timedelta) -> AsyncIterator[bool]:
-        del ttl
         key = lock_key(name)
+        expiry_ms = max(1, int((ttl + self._grace).total_seconds() * 1000))
         with storage_errors():
             connection = await self._engine.connect()
         try:
@@ -144,6 +159,11 @@ class PostgresCollectorLock:
                         )
                     ).scalar_one()
                 )
+                if acquired:
+                    await connection.execute(
+                        text("SELECT set_config('idle_session_timeout', :ms, false)"),
+                        {"ms": str(expiry_ms)},
+                    )
         except BaseException:
             await connection.invalidate()
             await connection.close()
@@ -157,10 +177,19 @@ class PostgresCollectorLock:
         try:
             if key is not None:
                 await connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+                await connection.execute(text("RESET idle_session_timeout"))
+        except Exception:
+            # Either Postgres already ended the session (the lease expired: the lock went
+            # with it) or it cannot be reached; dropping the connection drops the lock in
+            # both cases, and the run has been recorded, so this is not the run's failure.
+            log.warning(
+                "could not release the lock of collector %s (lease expired or database "
+                "unreachable); dropping the connection",
+                name,
+            )
+            await connection.invalidate()
         except BaseException:
-            # A lock we cannot release must not go back to the pool with its session:
-            # dropping the connection drops the lock.
-            log.warning("could not release the lock of collector %s; dropping the connection", name)
+            # Cancelled while releasing: never return a session that may hold the lock.
             await connection.invalidate()
             raise
         finally:

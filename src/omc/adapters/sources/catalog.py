@@ -45,6 +45,8 @@ class CollectorConfig:
     source: SourceConfig
     enabled: bool = True
     options: Mapping[str, Any] = field(default_factory=dict)
+    # How long one run may take before it is cancelled (None: RunCollector's default).
+    lease: timedelta | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +190,7 @@ def build_collectors(
                 fetcher=build_fetcher(name, config, client, clock, secrets),
                 ingest=ingestor_for(use_cases, entry.record_type),
                 enabled=config.enabled,
+                lease=config.lease,
             )
         )
     return collectors

@@ -14,6 +14,7 @@ since following it would hand the key to that host.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from omc.adapters.sources._parse import (
@@ -121,6 +122,9 @@ class CryptoPanicNews:
         api_version: str = "v2",
         kind: str = "news",
         max_pages: int = 1,
+        post_filter: str | None = None,
+        currencies: Sequence[str] = (),
+        regions: Sequence[str] = (),
         source: str = "cryptopanic",
     ) -> None:
         if api_version not in ("v1", "v2"):
@@ -128,7 +132,14 @@ class CryptoPanicNews:
         self._http = http
         self._secrets = secrets
         self._path = "/api/v1/posts/" if api_version == "v1" else f"/api/{plan}/v2/posts/"
-        self._kind = kind
+        # CryptoPanic's own query parameters; the `next` links carry them on.
+        self._query: dict[str, str | int] = {"public": "true", "kind": kind}
+        if post_filter:
+            self._query["filter"] = post_filter
+        if currencies:
+            self._query["currencies"] = ",".join(currencies)
+        if regions:
+            self._query["regions"] = ",".join(regions)
         self._max_pages = max(1, max_pages)
         self._source = source
 
@@ -145,11 +156,7 @@ class CryptoPanicNews:
             raise SourceDisabled(DISABLED_REASON)
         result = FetchResult[NewsItem]()
         target: str = self._path
-        params: dict[str, str | int] | None = {
-            "auth_token": token,
-            "public": "true",
-            "kind": self._kind,
-        }
+        params: dict[str, str | int] | None = {"auth_token": token, **self._query}
         for page in range(self._max_pages):
             payload = await self._http.get_json(target, params=params, secrets=(token,))
             page_result, next_url = parse_posts(payload, source=self._source)

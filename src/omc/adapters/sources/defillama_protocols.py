@@ -22,19 +22,13 @@ from typing import Any
 
 from omc.adapters.sources._parse import BadRecord, as_list, decimal_or_none
 from omc.adapters.sources.http import SourceHttp
+from omc.adapters.sources.options import DEFAULT_PROTOCOLS
 from omc.application.collection_ports import FetchResult, Rejected, SourceUnavailable, excerpt
 from omc.application.ports import Clock
 from omc.domain.glass import ProtocolMetric
 
 NAME = "defillama_protocols"
 BASE_URL = "https://api.llama.fi"
-# The largest protocols by TVL (DefiLlama slugs).
-DEFAULT_PROTOCOLS: tuple[str, ...] = (
-    "lido", "aave", "eigenlayer", "makerdao", "uniswap", "ether.fi", "curve-dex",
-    "rocket-pool", "compound-finance", "pendle", "convex-finance", "morpho", "spark",
-    "jito", "ethena", "sky", "binance-staked-eth", "justlend", "babylon-protocol",
-    "kamino",
-)  # fmt: skip
 # Chain keys that are not part of headline TVL.
 EXCLUDED_TVL_PARTS = ("staking", "borrowed", "pool2", "vesting", "offers", "treasury")
 

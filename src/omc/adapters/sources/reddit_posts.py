@@ -15,6 +15,7 @@ from typing import Any
 
 from omc.adapters.sources._parse import BadRecord, as_dict, parse_time, required_str
 from omc.adapters.sources.http import MalformedPayload, SourceHttp
+from omc.adapters.sources.options import DEFAULT_SUBREDDITS, REDDIT_LISTINGS
 from omc.application.collection_ports import FetchResult, Rejected, SourceUnavailable, excerpt
 from omc.domain.human import SocialPost
 from omc.domain.rules import MAX_BODY, MAX_TITLE
@@ -24,13 +25,6 @@ from omc.domain.text.sentiment import keyword_sentiment
 NAME = "reddit_posts"
 BASE_URL = "https://www.reddit.com"
 PERMALINK_HOST = "https://www.reddit.com"
-DEFAULT_SUBREDDITS: tuple[str, ...] = (
-    "CryptoCurrency",
-    "Bitcoin",
-    "ethereum",
-    "CryptoMarkets",
-    "altcoin",
-)
 DEFAULT_USER_AGENT = "python:omc-collector:0.1.0 (by /u/omc-bot; contact ops@example.com)"
 PAGE_LIMIT = 100
 
@@ -99,7 +93,7 @@ class RedditPosts:
         listing: str = "new",
         max_posts: int = 100,
     ) -> None:
-        if listing not in ("new", "hot", "top", "rising"):
+        if listing not in REDDIT_LISTINGS:
             raise ValueError("listing must be new, hot, top or rising")
         self._http = http
         self._subreddits = tuple(subreddits)

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
-from types import MappingProxyType
 from typing import Any
 
 from omc.adapters.sources._parse import BadRecord, as_dict, parse_time
 from omc.adapters.sources.http import MalformedPayload, SourceHttp
+from omc.adapters.sources.options import DEFAULT_COMPANIES, DEFAULT_FORM_IMPACTS
 from omc.application.collection_ports import FetchResult, Rejected, SourceUnavailable, excerpt
 from omc.application.ports import Clock
 from omc.domain.catalyst import IMPACT_MAX, IMPACT_MIN, CatalystEvent
@@ -27,18 +27,6 @@ NAME = "sec_filings"
 BASE_URL = "https://data.sec.gov"
 ARCHIVE_URL = "https://www.sec.gov/Archives/edgar/data"
 SEC_RATE_PER_SECOND = 10.0
-DEFAULT_COMPANIES: Mapping[str, str] = MappingProxyType(
-    {
-        "0001679788": "Coinbase",
-        "0001050446": "MicroStrategy",
-        "0001507605": "Marathon Digital",
-        "0001167419": "Riot Platforms",
-        "0001512673": "Block",
-    }
-)
-DEFAULT_FORM_IMPACTS: Mapping[str, int] = MappingProxyType(
-    {"S-1": 9, "8-K": 8, "8-K/A": 7, "10-K": 6, "10-Q": 5, "4": 3}
-)
 # Older filings are history, not catalysts; a first run would otherwise load years.
 DEFAULT_LOOKBACK = timedelta(days=30)
 _COLUMNS = ("accessionNumber", "form", "acceptanceDateTime", "primaryDocument")
@@ -123,7 +111,8 @@ class SecFilings:
         http: SourceHttp,
         clock: Clock,
         *,
-        companies: Mapping[str, str] = DEFAULT_COMPANIES,
+        # CIKs (a mapping's keys: CIK -> a name for people reading the configuration).
+        companies: Iterable[str] = DEFAULT_COMPANIES,
         form_impacts: Mapping[str, int] = DEFAULT_FORM_IMPACTS,
         lookback: timedelta | None = DEFAULT_LOOKBACK,
         source: str = "sec_edgar",
