@@ -30,6 +30,7 @@ from omc.application.ports import (
     RecordStats,
 )
 from omc.domain.exchange import PriceTick
+from omc.domain.tick_columns import CanonicalPriceTicks
 
 log = logging.getLogger("omc.latest_prices")
 
@@ -37,18 +38,19 @@ EVERY_SYMBOL: frozenset[str] = frozenset()
 
 
 class FeedStatus(Protocol):
-    def live(self) -> bool:
-        """True while every tick committed from now on reaches the stream's subscribers.
-        When the feed breaks this turns False at once and the subscriptions that were
-        open are interrupted (StreamInterrupted)."""
+    def generation(self) -> int | None:
+        """None while ticks committed now might not reach the stream's subscribers (the
+        feed is down); otherwise a number that changes whenever the feed comes back after
+        being down, so ticks missed in between can be noticed. When the feed breaks this
+        turns None at once and open subscriptions are interrupted (StreamInterrupted)."""
         ...
 
 
 class AlwaysLive:
     """The feed of a storage that publishes its own commits in process (memory)."""
 
-    def live(self) -> bool:
-        return True
+    def generation(self) -> int | None:
+        return 0
 
 
 def _newer(tick: PriceTick, than: PriceTick) -> bool:
@@ -83,15 +85,18 @@ class LatestPriceTable:
         self._by_symbol: dict[str, dict[str, PriceTick]] = {}
         self._symbols_in_order: list[str] | None = None
         self._primed = asyncio.Event()
+        # The feed generation the table was primed under: it answers only while unchanged.
+        self._generation: int | None = None
         self._task: asyncio.Task[None] | None = None
+        self._retiring: set[asyncio.Task[None]] = set()
         self.primes = 0  # how many times the table was (re)built: observable in tests
 
     # -- reads ----------------------------------------------------------------------------
 
     @property
     def serving(self) -> bool:
-        """Whether lookups are answered now (primed, and the feed is live)."""
-        return self._primed.is_set() and self._feed.live()
+        """Whether lookups are answered now: primed, and the feed has been live ever since."""
+        return self._primed.is_set() and self._feed.generation() == self._generation
 
     @property
     def series(self) -> int:
@@ -102,7 +107,12 @@ class LatestPriceTable:
         """The newest tick per (symbol, quote) of `symbols` (every symbol when empty),
         ordered by symbol then quote, as the repository would answer; None when the table
         cannot answer and the repository must."""
-        if not self.serving:
+        if not self._primed.is_set():
+            return None
+        if self._feed.generation() != self._generation:
+            # The feed is down, or was down since the table was primed: ticks may have
+            # been missed. Build the table again; meanwhile the repository answers.
+            self.invalidate()
             return None
         wanted = sorted(set(symbols)) if symbols else self._every_symbol()
         found: list[PriceTick] = []
@@ -153,7 +163,7 @@ class LatestPriceTable:
         """Stops answering now and builds the table again from the repository."""
         self._primed.clear()
         if self._task is not None:
-            self._task.cancel()
+            self._retire(self._task)
             self._task = asyncio.create_task(self._maintain(), name="omc-latest-prices")
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -167,15 +177,21 @@ class LatestPriceTable:
         self._primed.clear()
         task, self._task = self._task, None
         if task is not None:
-            task.cancel()
+            self._retire(task)
+        for retiring in list(self._retiring):
             with contextlib.suppress(asyncio.CancelledError):
-                await task
+                await retiring
+
+    def _retire(self, task: asyncio.Task[None]) -> None:
+        task.cancel()
+        self._retiring.add(task)
+        task.add_done_callback(self._retiring.discard)
 
     async def _maintain(self) -> None:
         backoff = self._initial_backoff
         while True:
             self._primed.clear()
-            if not self._feed.live():
+            if self._feed.generation() is None:
                 await asyncio.sleep(self._poll_interval)
                 continue
             try:
@@ -197,11 +213,13 @@ class LatestPriceTable:
             # Subscribed first, then read: a tick committed after the read's snapshot is
             # announced to us, one committed before it is in the snapshot, and merging
             # both (in any order) ends at the newest.
-            if not self._feed.live():
+            generation = self._feed.generation()
+            if generation is None:
                 return
             self._by_symbol.clear()
             self._symbols_in_order = None
             self.merge(await self._repository.latest((), None, None))
+            self._generation = generation
             self._primed.set()
             self.primes += 1
             async for tick in ticks:
@@ -225,6 +243,12 @@ class CachedPriceTickRepository(PriceTickRepository):
         result = await self._inner.add_many(records)
         if result.inserted or result.updated:
             await self._table.refresh(list(dict.fromkeys(tick.symbol for tick in records)))
+        return result
+
+    async def add_canonical(self, ticks: CanonicalPriceTicks) -> IngestResult:
+        result = await self._inner.add_canonical(ticks)
+        if result.inserted or result.updated:
+            await self._table.refresh(list(dict.fromkeys(ticks.symbols)))
         return result
 
     async def list(self, conditions: Sequence[Condition], page: PageRequest) -> Page[PriceTick]:

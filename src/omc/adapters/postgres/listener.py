@@ -107,6 +107,7 @@ class PostgresPriceTickListener:
         self._connect_timeout = connect_timeout
         self._task: asyncio.Task[None] | None = None
         self._connection: psycopg.AsyncConnection[Any] | None = None
+        self._connections = 0
         self.reconnects = 0
 
     async def start(self) -> None:
@@ -134,11 +135,14 @@ class PostgresPriceTickListener:
         if self._catalyst_events is not None:
             await self._catalyst_events.stop()
 
-    def live(self) -> bool:
-        """Whether LISTEN is active now, so every tick committed from now on is delivered.
-        It turns False in the same step as the fanout's subscriptions are interrupted."""
+    def generation(self) -> int | None:
+        """None unless LISTEN is active now; otherwise which connection is listening, so
+        a caller can tell that ticks may have been missed since it last asked. It turns
+        None in the same step as the fanout's subscriptions are interrupted."""
         task = self._task
-        return self._connection is not None and task is not None and not task.done()
+        if self._connection is None or task is None or task.done():
+            return None
+        return self._connections
 
     async def _connect(self) -> psycopg.AsyncConnection[Any]:
         connection = await psycopg.AsyncConnection.connect(
@@ -151,6 +155,7 @@ class PostgresPriceTickListener:
         if self._catalyst_events is not None:
             await connection.execute(f"LISTEN {catalyst_notifications.CHANNEL}")
         self._connection = connection
+        self._connections += 1
         return connection
 
     async def _close(self) -> None:
