@@ -150,8 +150,11 @@ async def naive(url: str) -> tuple[float, Decimal]:
 
 
 async def ours(
-    url: str, calls: int, *, cached_fills: int = DEFAULT_CACHED_FILLS
+    url: str, calls: int, *, cached_fills: int = DEFAULT_CACHED_FILLS, write: str = ""
 ) -> tuple[list[float], pnl_pb2.PnLSummary]:
+    """p50/p99 inputs: the seconds of each timed call. With `write`, every timed call
+    follows a one-fill batch written through another replica (its own repository, so
+    nothing of the server's process learns of it but through Postgres)."""
     engine = create_engine(url, pool_size=4)
     keys = MemoryApiKeyRepository()
     hasher = KeyHasher(StaticSecrets({PEPPER_SECRET: "bench-pepper"}))
@@ -170,9 +173,17 @@ async def ours(
     request = pnl_pb2.GetPnLSummaryRequest(method=1)
     times: list[float] = []
     summary = None
+    replica = PostgresFillRepository(engine)
     try:
         await stub.GetPnLSummary(request, metadata=metadata)  # warm the pool and caches
-        for _ in range(calls):
+        for call in range(calls):
+            if write:
+                # A buy after every stored fill (they end an hour before now): realized
+                # PnL and closing trades stay those the naive baseline computes.
+                at = datetime.now(UTC) - timedelta(minutes=30) + timedelta(seconds=call)
+                fill = Fill(f"{write}-{call:04d}", OWNER, "C00", Side.BUY, Decimal(1),
+                            Decimal(100), at)  # fmt: skip
+                await replica.add_many(OWNER, [fill.normalized()])
             began = time.perf_counter()
             response = await stub.GetPnLSummary(request, metadata=metadata)
             times.append(time.perf_counter() - began)
@@ -200,11 +211,19 @@ async def run(args: argparse.Namespace, url: str) -> None:
     await load(url, fills, ticks)
 
     print(f"measuring GetPnLSummary x {args.calls} through gRPC ...", flush=True)
-    cold_times, _cold = await ours(url, args.calls, cached_fills=0)
+    full_times, _full = await ours(url, args.calls, cached_fills=0)
+    full_p50 = statistics.median(full_times)
+    print(
+        f"  full read: p50 {full_p50:7.3f} s   p99 {percentile(full_times, 0.99):7.3f} s   "
+        f"(min {min(full_times):.3f} s; nothing kept: every call reads all fills, as the "
+        "first call of a process or after a fill dated inside the history)"
+    )
+    cold_times, _cold = await ours(url, args.calls, write="cold")
     cold_p50 = statistics.median(cold_times)
     print(
         f"  cold:  p50 {cold_p50:7.3f} s   p99 {percentile(cold_times, 0.99):7.3f} s   "
-        f"(min {min(cold_times):.3f} s; every call reads all fills)"
+        f"(min {min(cold_times):.3f} s; each call the first after a write through "
+        "another replica)"
     )
     times, summary = await ours(url, args.calls)
     p50, p99 = statistics.median(times), percentile(times, 0.99)
@@ -223,10 +242,13 @@ async def run(args: argparse.Namespace, url: str) -> None:
     print(f"  totals agree: {ours_total}")
     print(
         f"ratio naive / ours p50: {naive_seconds / p50:6.2f}x warm, "
-        f"{naive_seconds / cold_p50:6.2f}x cold"
+        f"{naive_seconds / cold_p50:6.2f}x cold, {naive_seconds / full_p50:6.2f}x full read"
     )
     verdict = {True: "met", False: "NOT met"}
-    print(f"goal p50 <= 0.5 s: warm {verdict[p50 <= 0.5]}, cold {verdict[cold_p50 <= 0.5]}")
+    print(
+        f"goal p50 <= 0.5 s: warm {verdict[p50 <= 0.5]}, cold {verdict[cold_p50 <= 0.5]}, "
+        f"full read {verdict[full_p50 <= 0.5]}"
+    )
 
 
 def main() -> None:

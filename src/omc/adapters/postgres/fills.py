@@ -98,16 +98,13 @@ _BUMP_VERSION = text(
     "ON CONFLICT (owner) DO UPDATE SET version = EXCLUDED.version"
 )
 _READ_VERSION = "SELECT version FROM fill_versions WHERE owner = %(owner)s"
-# What a kept history is checked against before fills are appended to it: the owner's
-# fill count and the stamp (inserting transaction) of the row with the kept history's
-# last id. A history only grows through add_many, whose ids rise for one owner (the
-# owner's lock is held from the ids' allocation to the commit); anything else (a wipe,
-# a restarted identity, a deleted row) fails this check and the history is read again.
-_STATE = (
-    "SELECT (SELECT count(*) FROM fills WHERE owner = %(owner)s), "
-    "(SELECT xmin::text FROM fills WHERE id = %(last_id)s AND owner = %(owner)s)"
-)
-_STAMP = "SELECT xmin::text FROM fills WHERE id = %(last_id)s"
+# A kept history grows only by add_many, whose ids rise for one owner (the owner's lock
+# is held from the ids' allocation to the commit), so the fills written since it was
+# read are those with a larger id. Its newest row's stamp (inserting transaction) is
+# checked too: gone or restamped, the table was wiped (TRUNCATE, with or without
+# RESTART IDENTITY) and the history is read whole. Fills are never updated or
+# deleted, as the version itself assumes.
+_STAMP = "SELECT xmin::text FROM fills WHERE id = %(last_id)s AND owner = %(owner)s"
 DEFAULT_CACHED_FILLS = 250_000
 
 
@@ -349,7 +346,7 @@ class PostgresFillRepository:
                 if grown is None:
                     rows = await self._rows(connection, driver, _filtered(FillQuery(owner)))
                     last_id = max(map(_ID, rows), default=0)
-                    grown = _columns(rows), last_id, await self._stamp(driver, last_id)
+                    grown = _columns(rows), last_id, await self._stamp(driver, owner, last_id)
         books, last_id, stamp = grown
         if version is not None and stamp is not None:
             self._cache.put(owner, _Kept(version, last_id, stamp, books))
@@ -364,16 +361,10 @@ class PostgresFillRepository:
     ) -> tuple[PreparedFills, int, str | None] | None:
         """The kept history plus the fills written since it was read, when those all
         come after it in event order; None when the whole history must be read again
-        (a fill dated before the kept tail, or a history that changed other than by
-        growing)."""
+        (a fill dated before the kept tail, or a wiped table)."""
         newer = _filtered(FillQuery(owner)).where(_T.c.id > kept.last_id)
         rows = await self._rows(connection, driver, newer)
-        state = await (
-            await driver.execute(_STATE, {"owner": owner, "last_id": kept.last_id})
-        ).fetchone()
-        assert state is not None  # two scalar subqueries: always one row
-        count, stamp = state
-        if count != len(kept.books) + len(rows) or stamp != kept.stamp:
+        if await self._stamp(driver, owner, kept.last_id) != kept.stamp:
             return None
         if not rows:
             return kept.books, kept.last_id, kept.stamp
@@ -385,11 +376,13 @@ class PostgresFillRepository:
         ):
             return None
         last_id = max(map(_ID, rows))
-        return books.extended(tail), last_id, await self._stamp(driver, last_id)
+        return books.extended(tail), last_id, await self._stamp(driver, owner, last_id)
 
     @staticmethod
-    async def _stamp(driver: psycopg.AsyncConnection[Any], last_id: int) -> str | None:
-        found = await (await driver.execute(_STAMP, {"last_id": last_id})).fetchone()
+    async def _stamp(driver: psycopg.AsyncConnection[Any], owner: str, last_id: int) -> str | None:
+        found = await (
+            await driver.execute(_STAMP, {"owner": owner, "last_id": last_id})
+        ).fetchone()
         return None if found is None else str(found[0])
 
     @staticmethod
