@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from omc.application.ingest import DEFAULT_MAX_BATCH, RecordIngestor
+from omc.application.ingest import DEFAULT_MAX_BATCH, PriceTickIngestor, RecordIngestor
 from omc.application.paging import MAX_PAGE_SIZE
 from omc.application.ports import (
     CatalystEventStream,
@@ -22,7 +22,7 @@ from omc.domain.human import NewsItem, SocialPost
 
 @dataclass(frozen=True, slots=True)
 class LedgerUseCases:
-    ingest_price_ticks: RecordIngestor[PriceTick]
+    ingest_price_ticks: PriceTickIngestor
     ingest_protocol_metrics: RecordIngestor[ProtocolMetric]
     ingest_onchain_metrics: RecordIngestor[OnChainMetric]
     ingest_news_items: RecordIngestor[NewsItem]
@@ -54,9 +54,7 @@ class LedgerUseCases:
         wiring (tests that never watch them), so WatchCatalystEvents is UNAVAILABLE."""
         r = repositories
         return cls(
-            ingest_price_ticks=RecordIngestor(
-                r.price_ticks, clock, collection="ticks", max_batch=max_batch
-            ),
+            ingest_price_ticks=PriceTickIngestor(r.price_ticks, clock, max_batch=max_batch),
             ingest_protocol_metrics=RecordIngestor(
                 r.protocol_metrics,
                 clock,

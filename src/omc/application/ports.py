@@ -18,6 +18,7 @@ from omc.domain.catalyst import CatalystEvent
 from omc.domain.exchange import PriceTick
 from omc.domain.glass import OnChainMetric, ProtocolMetric
 from omc.domain.human import NewsItem, SocialPost
+from omc.domain.tick_columns import CanonicalPriceTicks
 
 R = TypeVar("R")
 R_co = TypeVar("R_co", covariant=True)
@@ -99,6 +100,11 @@ class RecordRepository(Protocol[R]):
 
 
 class PriceTickRepository(RecordRepository[PriceTick], Protocol):
+    async def add_canonical(self, ticks: CanonicalPriceTicks) -> IngestResult:
+        """Exactly `add_many(ticks.records())`: the same rows, counts and announcements,
+        without building a record per tick (bulk ingest's fast path)."""
+        ...
+
     async def latest(
         self, symbols: Sequence[str], quote: str | None, source: str | None
     ) -> list[PriceTick]:

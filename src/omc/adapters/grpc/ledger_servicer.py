@@ -38,8 +38,10 @@ class LedgerServicer(ledger_pb2_grpc.LedgerServiceServicer):
     async def IngestPriceTicks(
         self, request: pb.IngestPriceTicksRequest, context: Context
     ) -> pb.IngestPriceTicksResponse:
-        ticks = [m.price_tick_from_proto(tick) for tick in request.ticks]
-        result = await self._use_cases.ingest_price_ticks(ticks)
+        result = await self._use_cases.ingest_price_ticks.columns(
+            m.price_tick_columns_from_proto(request.ticks),
+            lambda: [m.price_tick_from_proto(tick) for tick in request.ticks],
+        )
         return pb.IngestPriceTicksResponse(**m.ingest_counts(result))
 
     async def ListPriceTicks(

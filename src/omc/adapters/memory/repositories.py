@@ -23,6 +23,7 @@ from omc.domain.exchange import PriceTick
 from omc.domain.glass import OnChainMetric, ProtocolMetric
 from omc.domain.human import NewsItem, SocialPost
 from omc.domain.record import LedgerRecord, natural_key, sort_key
+from omc.domain.tick_columns import CanonicalPriceTicks
 
 R = TypeVar("R", bound=LedgerRecord)
 
@@ -121,6 +122,9 @@ class MemoryRecordRepository(Generic[R]):
 
 
 class MemoryPriceTickRepository(MemoryRecordRepository[PriceTick]):
+    async def add_canonical(self, ticks: CanonicalPriceTicks) -> IngestResult:
+        return await self.add_many(ticks.records())
+
     async def latest(
         self, symbols: Sequence[str], quote: str | None, source: str | None
     ) -> list[PriceTick]:

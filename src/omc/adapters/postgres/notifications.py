@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from omc.domain.exchange import PriceTick
+from omc.domain.tick_columns import CanonicalPriceTicks
 
 CHANNEL = "omc_price_ticks"
 # Postgres rejects payloads of 8000 bytes or more. A chunk closes once its rows pass
@@ -40,22 +41,53 @@ def tick_json_sql(alias: str) -> str:
 def encode_ticks(ticks: Sequence[PriceTick]) -> list[str]:
     """Payloads for `ticks`, in order, each within the NOTIFY size limit. Produces the
     same text as `tick_json_sql` does for the stored row."""
-    payloads: list[str] = []
-    current: list[str] = []
-    size = 2  # the brackets
+    encoded: list[str] = []
     for tick in ticks:
         # Hand-rolled rather than json.dumps per tick: ingest throughput depends on it.
         micros = (tick.observed_at - _EPOCH) // _MICROSECOND
-        encoded = (
+        encoded.append(
             f"[{_string(tick.symbol)},{_string(tick.quote)},{_string(tick.source)},{micros},"
             f"{_number(tick.last)},{_number(tick.bid)},{_number(tick.ask)},"
             f"{_number(tick.volume_24h)}]"
         )
-        added = len(encoded.encode()) + (1 if current else 0)
+    return _payloads(encoded, [len(text.encode()) for text in encoded])
+
+
+def encode_canonical_ticks(ticks: CanonicalPriceTicks) -> list[str]:
+    """`encode_ticks(ticks.records())`, column-wise: canonical values are ASCII letters,
+    digits and `_.-` (nothing to escape) and canonical decimal text is what `_number`
+    prints."""
+    encoded = list(
+        map(
+            '["{}","{}","{}",{},"{}",{},{},{}]'.format,
+            ticks.symbols,
+            ticks.quotes,
+            ticks.sources,
+            [s * 1_000_000 + us for s, us in zip(ticks.seconds, ticks.micros, strict=True)],
+            ticks.lasts,
+            _quoted(ticks.bids),
+            _quoted(ticks.asks),
+            _quoted(ticks.volumes),
+        )
+    )
+    return _payloads(encoded, list(map(len, encoded)))
+
+
+def _quoted(texts: Sequence[str]) -> list[str]:
+    return [f'"{text}"' if text else "null" for text in texts]
+
+
+def _payloads(encoded: list[str], sizes: list[int]) -> list[str]:
+    """JSON arrays of the encoded ticks, in order, each under the size limit."""
+    payloads: list[str] = []
+    current: list[str] = []
+    size = 2  # the brackets
+    for encoded_tick, length in zip(encoded, sizes, strict=True):
+        added = length + (1 if current else 0)
         if current and size + added > MAX_PAYLOAD_BYTES:
             payloads.append("[" + ",".join(current) + "]")
             current, size, added = [], 2, added - 1
-        current.append(encoded)
+        current.append(encoded_tick)
         size += added
     if current:
         payloads.append("[" + ",".join(current) + "]")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import operator
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from enum import Enum
@@ -31,10 +31,11 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.types import DateTime
 
-from omc.adapters.postgres import catalyst_notifications, tables
+from omc.adapters.postgres import catalyst_notifications, tables, tick_copy
 from omc.adapters.postgres.notifications import (
     CHANNEL,
     CHUNK_BYTES,
+    encode_canonical_ticks,
     encode_ticks,
     tick_json_sql,
 )
@@ -53,8 +54,11 @@ from omc.domain.exchange import PriceTick
 from omc.domain.glass import OnChainMetric, ProtocolMetric
 from omc.domain.human import NewsItem, SentimentLabel, SocialPost
 from omc.domain.record import LedgerRecord, sort_key
+from omc.domain.tick_columns import CanonicalPriceTicks
 
 R = TypeVar("R", bound=LedgerRecord)
+# Puts a batch's rows into an open COPY, in the order of the record's fields.
+CopyWriter = Callable[[psycopg.AsyncCopy], Awaitable[None]]
 
 UNAVAILABLE_MESSAGE = "the ledger database is unavailable; retry later"
 
@@ -150,6 +154,21 @@ class PostgresRecordRepository(Generic[R]):
         if not records:
             return IngestResult()
         rows = [self._to_row(record) for record in records]
+
+        async def write(copy: psycopg.AsyncCopy) -> None:
+            for row in rows:
+                await copy.write_row(row)
+
+        notice = self._notify_inserted
+        return await self._store(
+            len(rows), write, lambda: [] if notice is None else notice.encode(records)
+        )
+
+    async def _store(
+        self, count: int, write: CopyWriter, announcements: Callable[[], list[str]]
+    ) -> IngestResult:
+        """Stores `count` rows that `write` puts into a COPY in field order, in one
+        transaction; `announcements` are the NOTIFY payloads when all of them are new."""
         staged_now = False
         with storage_errors():
             async with self._engine.begin() as connection:
@@ -159,46 +178,45 @@ class PostgresRecordRepository(Generic[R]):
                 # there, once its creation is committed (a rollback would take it away).
                 staged: set[str] = pooled.info.setdefault("omc_staging_tables", set())
                 async with driver.cursor() as cursor:
-                    if await self._copy_directly(cursor, rows):
-                        inserted, updated = len(rows), 0
+                    if await self._copy_directly(cursor, write):
+                        inserted, updated = count, 0
                         if self._notify_inserted is not None:
-                            await self._announce(cursor, self._notify_inserted, records)
+                            await self._announce(
+                                cursor, self._notify_inserted.channel, announcements()
+                            )
                     else:
                         staged_now = self._staging not in staged
-                        inserted, updated = await self._merge(cursor, rows, create=staged_now)
+                        inserted, updated = await self._merge(cursor, write, create=staged_now)
             if staged_now:
                 staged.add(self._staging)
-        return IngestResult(inserted, updated, len(rows) - inserted - updated)
+        return IngestResult(inserted, updated, count - inserted - updated)
 
-    async def _copy_directly(
-        self, cursor: psycopg.AsyncCursor[Any], rows: list[tuple[Any, ...]]
-    ) -> bool:
+    async def _copy_directly(self, cursor: psycopg.AsyncCursor[Any], write: CopyWriter) -> bool:
         """The fast path for batches of new records (the usual case): COPY straight into
         the table, as fast as a bulk load gets. Any key already taken aborts it, back to
         the savepoint, and the batch goes through `_merge` instead."""
         await cursor.execute("SAVEPOINT omc_direct_copy")
         try:
             async with cursor.copy(self._copy_sql) as copy:
-                for row in rows:
-                    await copy.write_row(row)
+                await write(copy)
         except psycopg.errors.UniqueViolation:
             await cursor.execute("ROLLBACK TO SAVEPOINT omc_direct_copy")
             return False
         return True
 
     async def _announce(
-        self, cursor: psycopg.AsyncCursor[Any], notice: InsertNotice, records: Sequence[R]
+        self, cursor: psycopg.AsyncCursor[Any], channel: str, payloads: list[str]
     ) -> None:
         # NOTIFY is transactional: delivered on commit, dropped on rollback.
         await cursor.execute(
             # %b sends the array in binary: as a text literal, every quote in the JSON
             # would need escaping, which costs more than the COPY.
             "SELECT pg_notify(%s, payload) FROM unnest(%b::text[]) AS payload",
-            (notice.channel, notice.encode(records)),
+            (channel, payloads),
         )
 
     async def _merge(
-        self, cursor: psycopg.AsyncCursor[Any], rows: list[tuple[Any, ...]], *, create: bool
+        self, cursor: psycopg.AsyncCursor[Any], write: CopyWriter, *, create: bool
     ) -> tuple[int, int]:
         """COPY into a staging table, then one INSERT ... ON CONFLICT: counts inserted,
         updated and duplicate rows in a single statement."""
@@ -210,8 +228,7 @@ class PostgresRecordRepository(Generic[R]):
                 "WITH NO DATA"
             )
         async with cursor.copy(f"COPY {self._staging} ({columns}) FROM STDIN") as copy:
-            for row in rows:
-                await copy.write_row(row)
+            await write(copy)
         await cursor.execute(self._insert_sql)
         counts = await cursor.fetchone()
         assert counts is not None
@@ -353,6 +370,22 @@ class PostgresRecordRepository(Generic[R]):
 
 
 class PostgresPriceTickRepository(PostgresRecordRepository[PriceTick]):
+    async def add_canonical(self, ticks: CanonicalPriceTicks) -> IngestResult:
+        if not ticks:
+            return IngestResult()
+        assert self._fields == tick_copy.COLUMNS
+        payloads: list[str] = []
+
+        async def write(copy: psycopg.AsyncCopy) -> None:
+            # Postgres parses each chunk while the next one is built.
+            for chunk in tick_copy.copy_chunks(ticks):
+                await copy.write(chunk)
+            if self._notify_inserted is not None:
+                # Encoded while Postgres still works through the last chunks.
+                payloads[:] = encode_canonical_ticks(ticks)
+
+        return await self._store(len(ticks), write, lambda: payloads)
+
     async def latest(
         self, symbols: Sequence[str], quote: str | None, source: str | None
     ) -> list[PriceTick]:

@@ -1,0 +1,57 @@
+"""COPY text for canonical price ticks, built column-wise from their wire text.
+
+The ticks are valid and canonical (PriceTickColumns.canonical vouched for them): decimals
+are plain digits and a point, symbols and sources letters, digits and `_.-`, so no value
+needs COPY escaping and the decimal text goes to Postgres as it came. Times are written
+in ISO form, which every DateStyle reads the same way.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+
+from omc.domain.tick_columns import CanonicalPriceTicks
+
+# The order of the fields in PriceTick, which the repository's COPY statement follows.
+COLUMNS = ("symbol", "last", "observed_at", "source", "quote", "bid", "ask", "volume_24h")
+# Rows per write: big enough that a write is a few C-level passes, small enough that
+# Postgres parses one chunk while the next is built.
+CHUNK_ROWS = 2_000
+_NULL = "\\N"
+
+
+def copy_chunks(ticks: CanonicalPriceTicks, rows: int = CHUNK_ROWS) -> Iterator[bytes]:
+    """COPY FROM STDIN text for `ticks`, in batch order, `rows` lines at a time."""
+    # Ticks of one batch share few distinct seconds: format each once.
+    prefixes = {
+        second: time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(second))
+        for second in set(ticks.seconds)
+    }
+    for start in range(0, len(ticks), rows):
+        stop = start + rows
+        times = [
+            f"{prefixes[second]}.{micros:06d}+00"
+            for second, micros in zip(
+                ticks.seconds[start:stop], ticks.micros[start:stop], strict=True
+            )
+        ]
+        lines = map(
+            "\t".join,
+            zip(
+                ticks.symbols[start:stop],
+                ticks.lasts[start:stop],
+                times,
+                ticks.sources[start:stop],
+                ticks.quotes[start:stop],
+                _nullable(ticks.bids[start:stop]),
+                _nullable(ticks.asks[start:stop]),
+                _nullable(ticks.volumes[start:stop]),
+                strict=True,
+            ),
+        )
+        yield ("\n".join(lines) + "\n").encode("ascii")
+
+
+def _nullable(values: Sequence[str]) -> list[str]:
+    return [value or _NULL for value in values]

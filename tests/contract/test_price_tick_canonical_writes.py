@@ -1,0 +1,118 @@
+"""PriceTickRepository.add_canonical is add_many without the records: the same rows,
+counts and announcements, over memory and Postgres (there through COPY text written in
+chunks, the merge path for existing keys, and NOTIFY)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from omc.adapters.postgres.tick_copy import CHUNK_ROWS
+from omc.application.fanout import PriceTickFanout
+from omc.application.ports import IngestResult, LedgerRepositories, PageRequest
+from omc.domain.exchange import PriceTick
+from omc.domain.tick_columns import CanonicalPriceTicks, PriceTickColumns
+from tests.contract.test_price_tick_stream import take
+from tests.support.records import tick
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def canonical(ticks: list[PriceTick]) -> CanonicalPriceTicks:
+    """The ticks as the wire brings them, vouched for by the shortcut."""
+    offsets = [t.observed_at - EPOCH for t in ticks]
+    columns = PriceTickColumns(
+        symbols=[t.symbol for t in ticks],
+        quotes=[t.quote for t in ticks],
+        sources=[t.source for t in ticks],
+        lasts=[f"{t.last:f}" for t in ticks],
+        bids=["" if t.bid is None else f"{t.bid:f}" for t in ticks],
+        asks=["" if t.ask is None else f"{t.ask:f}" for t in ticks],
+        volumes=["" if t.volume_24h is None else f"{t.volume_24h:f}" for t in ticks],
+        seconds=[o // timedelta(seconds=1) for o in offsets],
+        nanos=[o.microseconds * 1_000 + 999 for o in offsets],  # sub-microsecond is dropped
+    )
+    result = columns.canonical(datetime.now(UTC))
+    assert result is not None
+    return result
+
+
+def edge_ticks() -> list[PriceTick]:
+    return [
+        tick(
+            "BTC",
+            1,
+            last="1234567890123456789012345678.123456789012345678",
+            bid="0.000000000000000001",
+            ask="1234567890123456789012345679",
+            volume="0",
+        ),
+        tick("ETH", 2, last="1.50", bid="1.40", ask="1.60", source="a_b.c-d"),
+        tick("X1", 3, quote="USD", last="0.10", volume="0.0"),
+    ]
+
+
+def exact(ticks: list[PriceTick]) -> list[tuple[str, ...]]:
+    # Text, so that "1.50" and "1.5" (equal decimals) would still differ.
+    return [
+        tuple(
+            str(value)
+            for value in (t.symbol, t.quote, t.source, t.last, t.bid, t.ask, t.volume_24h)
+        )
+        for t in ticks
+    ]
+
+
+async def everything(repositories: LedgerRepositories) -> list[PriceTick]:
+    return (await repositories.price_ticks.list([], PageRequest(10_000))).items
+
+
+async def test_stores_exactly_the_records(repositories: LedgerRepositories) -> None:
+    sent = edge_ticks()
+    ticks = canonical(sent)
+    assert ticks.records() == sent
+
+    assert await repositories.price_ticks.add_canonical(ticks) == IngestResult(inserted=3)
+
+    got = await everything(repositories)
+    assert got == sent
+    assert exact(got) == exact(sent)
+
+
+async def test_existing_keys_are_duplicates_and_the_rest_lands(
+    repositories: LedgerRepositories,
+) -> None:
+    repo = repositories.price_ticks
+    first = [tick("BTC", 1), tick("ETH", 1)]
+    assert await repo.add_canonical(canonical(first)) == IngestResult(inserted=2)
+    assert await repo.add_canonical(canonical(first)) == IngestResult(duplicate=2)
+
+    mixed = [tick("BTC", 1), tick("SOL", 1), tick("ETH", 1, source="kraken")]
+    assert await repo.add_canonical(canonical(mixed)) == IngestResult(inserted=2, duplicate=1)
+
+    assert sorted(exact(await everything(repositories))) == sorted(exact([*first, *mixed[1:]]))
+
+
+async def test_an_empty_batch_is_nothing(repositories: LedgerRepositories) -> None:
+    empty = CanonicalPriceTicks((), (), (), (), (), (), (), (), ())
+    assert await repositories.price_ticks.add_canonical(empty) == IngestResult()
+    assert await everything(repositories) == []
+
+
+async def test_new_ticks_are_announced_once_in_order(
+    repositories: LedgerRepositories, price_tick_fanout: PriceTickFanout
+) -> None:
+    # Several COPY chunks and many NOTIFY payloads.
+    sent = [
+        tick(f"S{i % 50}", i // 50, source="a-rather-long-source-name-for-size", volume="1" * 28)
+        for i in range(2 * CHUNK_ROWS + 7)
+    ]
+    async with price_tick_fanout.subscribe(frozenset(), None) as ticks:
+        await repositories.price_ticks.add_canonical(canonical(sent))
+        assert await take(ticks, len(sent)) == sent
+
+        fresh = tick("NEW", 0)
+        await repositories.price_ticks.add_canonical(canonical([sent[0], fresh]))
+        # Announcements arrive in commit order: a re-announced duplicate would come first.
+        assert await take(ticks, 1) == [fresh]
+
+    assert len(await everything(repositories)) == len(sent) + 1
