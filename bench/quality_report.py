@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg
 
-from bench._support import bench_database, quiet_logs
+from bench._support import TICK_SYMBOLS, bench_database, quiet_logs, seed_price_ticks
 from omc.adapters.memory.quality import price_stats
 from omc.adapters.postgres.engine import create_engine, libpq_url
 from omc.adapters.postgres.quality import PostgresQualityStats
@@ -35,22 +35,9 @@ END = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def generate(url: str, ticks: int) -> None:
-    per_symbol = ticks // SYMBOLS
-    with psycopg.connect(libpq_url(url), autocommit=True) as connection:
-        connection.execute("TRUNCATE price_ticks RESTART IDENTITY")
-        connection.execute(
-            """
-            INSERT INTO price_ticks (symbol, quote, source, last, bid, ask, volume_24h,
-                                     observed_at)
-            SELECT 'S' || lpad(s::text, 3, '0'), 'AUD', 'bench', x.p, x.p - 0.05, x.p + 0.05,
-                   1000, %(end)s - make_interval(secs => (i + 1) * %(cadence)s)
-            FROM generate_series(1, %(symbols)s) s,
-                 generate_series(0, %(per_symbol)s - 1) i,
-                 LATERAL (SELECT (100 + s + ((i * 7919) %% 97) / 100.0)::numeric AS p) x
-            """,
-            {"end": END, "cadence": CADENCE_SECONDS, "symbols": SYMBOLS, "per_symbol": per_symbol},
-        )
-        connection.execute("VACUUM ANALYZE price_ticks")
+    assert len(TICK_SYMBOLS) == SYMBOLS
+    # The same ticks the read bench pages through: run_all seeds them once for both.
+    print(seed_price_ticks(url, ticks, cadence_seconds=CADENCE_SECONDS, end=END).line())
 
 
 def naive(url: str, policy: QualityPolicy, window: timedelta) -> tuple[float, object]:

@@ -8,7 +8,9 @@ met or missed.
     .venv/bin/python bench/run_all.py --only ingest,reads --out /tmp/b.md --json /tmp/b.json
 
 Each bench runs as its own process (its own event loops, its own memory), against the
-embedded Postgres started here (or OMC_BENCH_DATABASE_URL, a scratch database).
+one embedded Postgres started here (or the server of OMC_BENCH_DATABASE_URL, a scratch
+database), in a database of its own cloned from one migrated template. The read and
+quality benches share one database, so their 10,000,000 price ticks are seeded once.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -38,6 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench._support import bench_database  # noqa: E402
+from omc.adapters.postgres import migrate  # noqa: E402
 from omc.adapters.postgres.engine import libpq_url  # noqa: E402
 
 Figures = dict[str, float]
@@ -268,6 +272,7 @@ class Bench:
     smoke: list[str]
     goals: Callable[[Figures], list[Goal]]
     parse: Callable[[str], Figures] | None = None  # None: the bench writes --json
+    shares: str = ""  # benches naming the same value get one database (seeded once)
 
 
 BENCHES = [
@@ -275,7 +280,7 @@ BENCHES = [
           [], ["--ticks", "2000", "--batch", "500", "--baseline-ticks", "500"], ingest_goals),
     Bench("reads", "Reads: GetLatestPrices vs empty handler; deep keyset paging", "ledger_reads.py",
           [], ["--rows", "20000", "--seconds", "1", "--clients", "10", "--pages", "10"],
-          reads_goals),
+          reads_goals, shares="price_ticks"),
     Bench("watch", "WatchPrices delivery latency, 100 subscribers", "watch_latency.py",
           [], ["--subscribers", "5", "--ticks", "5", "--rate", "20"], watch_goals),
     Bench("pnl_engine", "PnL lot engine, 1,000,000 fills", "pnl_engine.py",
@@ -287,7 +292,7 @@ BENCHES = [
     # beside the SQL on 1M ticks, and the 10M run times the SQL alone.
     Bench("quality", "Quality report over 10,000,000 ticks (SQL)", "quality_report.py",
           ["--skip-naive"], ["--ticks", "20000", "--runs", "1", "--skip-naive"], quality_goals,
-          quality_figures),
+          quality_figures, shares="price_ticks"),
     Bench("quality_naive", "Quality report over 1,000,000 ticks, SQL beside load-every-row",
           "quality_report.py", ["--ticks", "1000000"], ["--ticks", "20000", "--runs", "1"],
           quality_naive_goals, quality_figures),
@@ -352,12 +357,15 @@ def _text(data: str | bytes | None) -> str:
 
 
 @contextlib.contextmanager
-def scratch_database(server_url: str, name: str) -> Iterator[str]:
+def scratch_database(server_url: str, name: str, template: str = "") -> Iterator[str]:
     """A fresh database per bench on the one server: benches truncate tables and
-    `omc serve` writes its admin key only on an empty key table."""
+    `omc serve` writes its admin key only on an empty key table. A copy of `template`
+    (already migrated: no migrations per bench) when given."""
     with psycopg.connect(libpq_url(server_url), autocommit=True) as connection:
         connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        connection.execute(f"CREATE DATABASE {name}")
+        connection.execute(
+            f"CREATE DATABASE {name}" + (f" TEMPLATE {template}" if template else "")
+        )
     try:
         yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
     finally:
@@ -447,7 +455,7 @@ def main() -> int:
     parser.add_argument(
         "--only", help="comma-separated bench keys: " + ", ".join(b.key for b in BENCHES)
     )
-    parser.add_argument("--out", default=str(ROOT / "BENCHMARKS.md"))
+    parser.add_argument("--out", "--output", default=str(ROOT / "BENCHMARKS.md"))
     parser.add_argument("--json", help="also write the figures and goals as JSON here")
     parser.add_argument("--notes", help="a Markdown file appended as the Notes section")
     parser.add_argument("--timeout", type=float, help="per bench, seconds")
@@ -465,11 +473,27 @@ def main() -> int:
         "load_start": load_average(),
         "notes": args.notes,
     }
-    with bench_database() as url:
+    with bench_database() as url, contextlib.ExitStack() as run_scope:
         meta["machine"] = machine(url)
+        prefix = make_url(url).database
+        template = f"{prefix}_template"
+        migrate.upgrade(run_scope.enter_context(scratch_database(url, template)))
+        shared: dict[str, str] = {}
+        sharing = threading.Lock()
+
+        def database(bench: Bench, scope: contextlib.ExitStack) -> str:
+            if not bench.shares:
+                return scope.enter_context(scratch_database(url, f"{prefix}_{bench.key}", template))
+            with sharing:  # the first of them creates it; it lives until the run ends
+                if bench.shares not in shared:
+                    shared[bench.shares] = run_scope.enter_context(
+                        scratch_database(url, f"{prefix}_{bench.shares}", template)
+                    )
+                return shared[bench.shares]
 
         def one(bench: Bench) -> Outcome:
-            with scratch_database(url, f"{make_url(url).database}_{bench.key}") as own:
+            with contextlib.ExitStack() as scope:
+                own = database(bench, scope)
                 # PYTHONPATH: some benches import `bench.` as a package (python -m bench.x).
                 env = dict(
                     os.environ,
