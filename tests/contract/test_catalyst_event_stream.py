@@ -148,12 +148,15 @@ async def test_a_large_batch_arrives_whole_and_in_order(catalyst: CatalystStorag
 async def test_a_subscriber_sees_only_events_stored_after_it_subscribed(
     catalyst: CatalystStorage,
 ) -> None:
-    await catalyst.repositories.catalyst_events.add_many([listing("before", "TIA")])
-    await asyncio.sleep(QUIET)  # let a Postgres notification for it arrive first
-    async with catalyst.catalyst_fanout.subscribe(frozenset(), frozenset()) as events:
-        await catalyst.repositories.catalyst_events.add_many([listing("after", "TIA", 1)])
+    fanout = catalyst.catalyst_fanout
+    async with fanout.subscribe(frozenset(), frozenset()) as early:
+        await catalyst.repositories.catalyst_events.add_many([listing("before", "TIA")])
+        # Once the early subscriber has it, the feed is done with it.
+        assert [e.external_id for e in await take(early, 1)] == ["before"]
+        async with fanout.subscribe(frozenset(), frozenset()) as late:
+            await catalyst.repositories.catalyst_events.add_many([listing("after", "TIA", 1)])
 
-        assert [e.external_id for e in await take(events, 1)] == ["after"]
+            assert [e.external_id for e in await take(late, 1)] == ["after"]
 
 
 @pytest.mark.postgres
