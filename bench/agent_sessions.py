@@ -6,7 +6,9 @@ N clients each open a Converse stream on one in-process server (memory storage, 
 real auth interceptor) and ask a question; the script reports p50/p95 time to the
 first event and to the final answer, next to the same question answered by the graph
 alone with no gRPC or sessions (the floor), and the process's memory before and after.
-Goal: first event p95 <= 100 ms. Every session must complete.
+Rounds alternate with the same rounds against a second server whose turns run on its
+own event loop (as before the agent loop existed), so both are measured under the
+same load. Goal: first event p95 <= 100 ms. Every session must complete.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import os
 import resource
 import sys
 import time
@@ -24,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from grpc import aio
 
 from bench._support import quiet_logs
+from omc.adapters.agent.worker import InlineLoop
 from omc.adapters.grpc.agent_servicer import agent_binding
 from omc.adapters.grpc.auth import AuthInterceptor
 from omc.adapters.grpc.server import GrpcServer
@@ -78,70 +82,97 @@ async def one(stub: agent_pb2_grpc.AgentServiceStub, metadata, question: str):  
     return first, final, completed
 
 
-async def main(sessions_count: int, rounds: int) -> None:
+async def _serve(sessions, api_keys, authenticator):  # type: ignore[no-untyped-def]
+    server = GrpcServer([agent_binding(sessions)], interceptors=[AuthInterceptor(authenticator)])
+    port = await server.start("127.0.0.1:0")
+    channel = aio.insecure_channel(f"127.0.0.1:{port}")
+    return server, channel, agent_pb2_grpc.AgentServiceStub(channel)
+
+
+async def _round(stub, keys, figures) -> None:  # type: ignore[no-untyped-def]
+    results = await asyncio.gather(
+        *(one(stub, keys[i], QUESTIONS[i % len(QUESTIONS)]) for i in range(len(keys)))
+    )
+    for first, final, ok in results:
+        figures["first"].append(first)
+        if final is not None:
+            figures["final"].append(final)
+        figures["completed"] += ok
+
+
+def _row(name: str, values: list[float]) -> str:
+    return f"{name:28}{_pct(values, 0.5):10.1f}{_pct(values, 0.95):10.1f}{max(values) * 1000:10.1f}"
+
+
+async def main(sessions_count: int, rounds: int, compare: bool) -> None:
     quiet_logs()
     fanout = PriceTickFanout()
     ledger = LedgerUseCases.build(memory_repositories(fanout), fanout, SystemClock())
     await load_demo_data(ledger)
-    sessions = make_sessions(ledger)
-    sessions._poll = 0.25
+    # Turns on the process's agent loop (what omc serve does), and, for comparison in
+    # the same run, on the server's own loop (how it was before the agent loop).
+    modes = {"agent loop": make_sessions(ledger)}
+    if compare:
+        modes["server loop"] = make_sessions(ledger, worker=InlineLoop())
     # The floor: the graph alone, one question, no gRPC, no concurrency.
     floor: list[float] = []
     for question in QUESTIONS:
         who = principal("floor")
-        session = await sessions.create_session(who)
+        session = await modes["agent loop"].create_session(who)
         started = time.perf_counter()
-        await drain(await sessions.ask(who, session.session_id, question))
+        await drain(await modes["agent loop"].ask(who, session.session_id, question))
         floor.append(time.perf_counter() - started)
 
     api_keys, authenticator = key_tools(MemoryApiKeyRepository())
-    server = GrpcServer([agent_binding(sessions)], interceptors=[AuthInterceptor(authenticator)])
-    port = await server.start("127.0.0.1:0")
-    channel = aio.insecure_channel(f"127.0.0.1:{port}")
-    stub = agent_pb2_grpc.AgentServiceStub(channel)
     keys = [
         bearer((await api_keys.create(f"user{i}", ["agent"])).plaintext)
         for i in range(sessions_count)
     ]
-    await one(stub, keys[0], QUESTIONS[0])  # warm up channel and code paths
+    served = {name: await _serve(s, api_keys, authenticator) for name, s in modes.items()}
+    for _, _, stub in served.values():
+        await one(stub, keys[0], QUESTIONS[0])  # warm up channel and code paths
 
     gc.collect()
     rss_before = _rss_mib()
-    firsts: list[float] = []
-    finals: list[float] = []
-    completed = 0
+    load = os.getloadavg()
+    figures = {name: {"first": [], "final": [], "completed": 0} for name in modes}
     wall = time.perf_counter()
-    for _ in range(rounds):
-        results = await asyncio.gather(
-            *(one(stub, keys[i], QUESTIONS[i % len(QUESTIONS)]) for i in range(sessions_count))
-        )
-        for first, final, ok in results:
-            firsts.append(first)
-            if final is not None:
-                finals.append(final)
-            completed += ok
+    for number in range(rounds):
+        # Alternate the order so neither mode always runs on a warmer machine.
+        order = list(modes) if number % 2 == 0 else list(reversed(modes))
+        for name in order:
+            await _round(served[name][2], keys, figures[name])
     wall = time.perf_counter() - wall
     gc.collect()
     rss_after = _rss_mib()
-    await channel.close()
-    await server.stop(0)
-    await sessions.close()
+    for server, channel, _ in served.values():
+        await channel.close()
+        await server.stop(0)
+    for sessions in modes.values():
+        await sessions.close()
 
     total = sessions_count * rounds
+    main_figures = figures["agent loop"]
     print(f"{sessions_count} concurrent Converse sessions x {rounds} rounds, offline model")
+    print(f"load average before the rounds: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} "
+          f"({os.cpu_count()} CPUs)")  # fmt: skip
     print(f"{'':28}{'p50 ms':>10}{'p95 ms':>10}{'max ms':>10}")
-    print(f"{'first event':28}{_pct(firsts, .5):10.1f}{_pct(firsts, .95):10.1f}"
-          f"{max(firsts) * 1000:10.1f}")  # fmt: skip
-    print(f"{'final answer':28}{_pct(finals, .5):10.1f}{_pct(finals, .95):10.1f}"
-          f"{max(finals) * 1000:10.1f}")  # fmt: skip
-    print(f"{'floor: graph alone, serial':28}{_pct(floor, .5):10.1f}{_pct(floor, .95):10.1f}"
-          f"{max(floor) * 1000:10.1f}")  # fmt: skip
-    print(f"completed: {completed}/{total}; wall {wall:.2f}s")
+    print(_row("first event", main_figures["first"]))
+    print(_row("final answer", main_figures["final"]))
+    print(_row("floor: graph alone, serial", floor))
+    if compare:
+        before = figures["server loop"]
+        print("same rounds, interleaved, turns on the server's loop (before):")
+        print(_row("server loop: first event", before["first"]))
+        print(_row("server loop: final answer", before["final"]))
+        ratio = _pct(before["first"], 0.95) / max(_pct(main_figures["first"], 0.95), 1e-9)
+        print(f"first-event p95: agent loop {ratio:.1f}x better than the server loop")
+    print(f"completed: {main_figures['completed']}/{total}; wall {wall:.2f}s (all modes)")
     print(f"memory: peak RSS {rss_before:.1f} -> {rss_after:.1f} MiB "
           f"(sessions, events and checkpoints stay in memory by design)")  # fmt: skip
-    goal = _pct(firsts, 0.95) <= 100
+    goal = _pct(main_figures["first"], 0.95) <= 100
     print(f"goal first-event p95 <= 100 ms: {'met' if goal else 'NOT met'}")
-    if completed != total:
+    if any(f["completed"] != total for f in figures.values()):
         raise SystemExit("not every session completed")
 
 
@@ -149,5 +180,10 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sessions", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--no-compare",
+        action="store_true",
+        help="skip the rounds with turns on the server's loop",
+    )
     options = parser.parse_args()
-    asyncio.run(main(options.sessions, options.rounds))
+    asyncio.run(main(options.sessions, options.rounds, not options.no_compare))

@@ -12,6 +12,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 
 from omc.adapters.agent.graph import LangGraphEngine
 from omc.adapters.agent.offline import OfflineModel
+from omc.adapters.agent.worker import AgentLoop, InlineLoop
 from omc.adapters.memory.agent_sessions import MemorySessionStore
 from omc.adapters.memory.clock import SystemClock
 from omc.application.agent import AgentSessions
@@ -47,12 +48,17 @@ def make_engine(
     books: TradingBooks | None = None,
     now: datetime = DEMO_NOW,
     quality: QualityReports | None = None,
+    worker: AgentLoop | InlineLoop | None = None,
 ) -> LangGraphEngine:
     def toolboxes(turn: Turn) -> Toolbox:
         return Toolbox(ledger, turn.principal, lambda: now, books=books, quality=quality)
 
     return LangGraphEngine(
-        model or OfflineModel(), toolboxes, checkpointer or InMemorySaver(), now=lambda: now
+        model or OfflineModel(),
+        toolboxes,
+        checkpointer or InMemorySaver(),
+        now=lambda: now,
+        worker=worker,
     )
 
 
@@ -65,8 +71,9 @@ def make_sessions(
     budgets: Budgets | None = None,
     books: TradingBooks | None = None,
     quality: QualityReports | None = None,
+    worker: AgentLoop | InlineLoop | None = None,
 ) -> AgentSessions:
-    engine = make_engine(ledger, model, checkpointer, books, quality=quality)
+    engine = make_engine(ledger, model, checkpointer, books, quality=quality, worker=worker)
     return AgentSessions(
         store or MemorySessionStore(),
         engine,

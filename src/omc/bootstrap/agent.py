@@ -3,8 +3,8 @@ by storage kind, the engine, and the session use cases."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncGenerator, AsyncIterator
+from typing import Any, cast
 
 import structlog
 from dependency_injector import containers, providers
@@ -13,6 +13,7 @@ from omc.adapters.agent.checkpoints import memory_checkpointer, postgres_checkpo
 from omc.adapters.agent.graph import LangGraphEngine
 from omc.adapters.agent.offline import OfflineModel
 from omc.adapters.agent.openai_model import OpenAIChatModel
+from omc.adapters.agent.worker import agent_loop
 from omc.adapters.memory.agent_sessions import MemorySessionStore
 from omc.adapters.postgres.agent_sessions import PostgresSessionStore
 from omc.application.agent import AgentSessions
@@ -41,6 +42,21 @@ async def select_model(settings: Settings, secrets: SecretsProvider) -> ChatMode
         _log.info("agent.offline_model", reason="no openai_api_key configured")
         return OfflineModel()
     return OpenAIChatModel(settings.agent_model, key, base_url=settings.openai_base_url)
+
+
+async def checkpointer_on_agent_loop(url: str) -> AsyncIterator[Any]:
+    """The Postgres checkpointer, opened on the agent loop that runs the turns: its
+    connection pool belongs to the loop that opened it, and there it costs no hops."""
+    opened = cast(AsyncGenerator[Any, None], postgres_checkpointer(url))
+
+    async def first() -> Any:
+        return await anext(opened)
+
+    saver = await agent_loop().run(first())
+    try:
+        yield saver
+    finally:
+        await agent_loop().run(opened.aclose())
 
 
 def budgets_from(settings: Settings) -> Budgets:
@@ -77,7 +93,8 @@ async def agent_sessions(
     finally:
         await sessions.close()
         if isinstance(model, OpenAIChatModel):
-            await model.close()
+            # Its connections were made by turns, on the agent loop.
+            await engine.run_on_worker(model.close())
 
 
 class Agent(containers.DeclarativeContainer):
@@ -89,7 +106,7 @@ class Agent(containers.DeclarativeContainer):
     checkpointer = providers.Selector(
         core.settings.provided.storage,
         memory=providers.Singleton(memory_checkpointer),
-        postgres=providers.Resource(postgres_checkpointer, url=storage.database_url),
+        postgres=providers.Resource(checkpointer_on_agent_loop, url=storage.database_url),
     )
     store = providers.Selector(
         core.settings.provided.storage,

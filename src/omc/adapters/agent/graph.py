@@ -8,14 +8,15 @@ checkpointed state, so a resumed run does not replay side effects of finished no
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from importlib import metadata
-from typing import Annotated, Any, TypedDict
+from typing import Annotated, Any, TypedDict, TypeVar
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.errors import GraphRecursionError
@@ -24,6 +25,14 @@ from langgraph.runtime import Runtime
 from langgraph.types import Command, Send, interrupt
 
 from omc.adapters.agent import prompts
+from omc.adapters.agent.worker import (
+    AgentLoop,
+    HomeLoopSaver,
+    InlineLoop,
+    Outbox,
+    agent_loop,
+    on_loop,
+)
 from omc.application.agent_ports import (
     ChatMessage,
     ChatModel,
@@ -42,7 +51,7 @@ from omc.application.agent_ports import (
     TurnOutcome,
     Usage,
 )
-from omc.application.agent_tools import Toolbox
+from omc.application.agent_tools import Toolbox, ToolResult
 from omc.domain.agent.budgets import BudgetExhausted, BudgetKind, Budgets, TokenMeter
 from omc.domain.agent.claims import Claim, ClaimStatus, parse_draft
 from omc.domain.agent.divergences import find_divergences
@@ -59,6 +68,7 @@ from omc.domain.agent.sessions import EventKind, NewEvent
 from omc.domain.agent.verify import settle, verify
 
 MAX_CLARIFICATIONS = 2
+T = TypeVar("T")
 ToolboxFactory = Callable[[Turn], Toolbox]
 
 
@@ -101,12 +111,17 @@ class RunContext:
     budgets: Budgets
     meter: TokenMeter
     now: datetime
+    # The loop the tools' repositories belong to (None: the one running the graph).
+    home: asyncio.AbstractEventLoop | None = None
     manifest: RunManifest = field(default_factory=RunManifest)
 
     def check(self) -> None:
         if self.cancelled():
             raise RunCancelled
         self.meter.check()
+
+    async def tool(self, name: str, arguments: str, analyst: Analyst | None = None) -> ToolResult:
+        return await on_loop(self.home, self.toolbox.call(name, arguments, analyst))
 
     async def complete(self, request: ChatRequest, *, stream_text: bool = False) -> _Reply:
         self.check()
@@ -155,12 +170,12 @@ async def plan_node(state: AgentState, runtime: Runtime[RunContext]) -> dict[str
     ctx.check()
     watermarks = dict(state.get("watermarks") or {})
     if not watermarks:
-        stats = await ctx.toolbox.call("ledger_stats", "{}")
+        stats = await ctx.tool("ledger_stats", "{}")
         for row in stats.rows:
             latest = row.fields.get("latest")
             if latest:
                 watermarks[str(row.fields["record_type"])] = str(latest)
-    symbols_result = await ctx.toolbox.call("available_symbols", "{}")
+    symbols_result = await ctx.tool("available_symbols", "{}")
     known = sorted({str(r.fields["symbol"]) for r in symbols_result.rows if "symbol" in r.fields})
     newest = max((datetime.fromisoformat(v) for v in watermarks.values()), default=ctx.now)
     # Windows end at the newest data rather than now: old data answers "this week" as of
@@ -279,7 +294,7 @@ async def analyst_node(state: AnalystInput, runtime: Runtime[RunContext]) -> dic
                         },
                     )
                 )
-            result = await ctx.toolbox.call(call.name, call.arguments, name)
+            result = await ctx.tool(call.name, call.arguments, name)
             for row in result.rows:
                 rows.setdefault(row.evidence_id, row)
             ctx.manifest.tool_calls.append(
@@ -546,8 +561,9 @@ def code_version() -> str:
 
 
 class LangGraphEngine:
-    """Runs turns of the compiled graph; the checkpointer keeps each session's state
-    under its session id (thread), so any replica can resume it."""
+    """Runs turns of the graph, compiled once, on the agent loop (see worker.py); the
+    checkpointer keeps each session's state under its session id (thread), so any
+    replica can resume it."""
 
     def __init__(
         self,
@@ -556,18 +572,48 @@ class LangGraphEngine:
         checkpointer: BaseCheckpointSaver[Any],
         *,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        worker: AgentLoop | InlineLoop | None = None,
     ) -> None:
         self._model = model
         self._toolboxes = toolboxes
-        self._graph = build_graph().compile(checkpointer=checkpointer)
+        self._saver = HomeLoopSaver(checkpointer)
+        self._graph = build_graph().compile(checkpointer=self._saver)
         self._now = now
         self._version = code_version()
+        self._worker = worker
 
     @property
     def model_id(self) -> str:
         return self._model.model_id
 
     async def run_turn(self, turn: Turn, emit: Emit, cancelled: IsCancelled) -> TurnOutcome:
+        outbox: Outbox[NewEvent] = Outbox(emit)
+
+        async def emit_at_home(event: NewEvent) -> None:
+            outbox.post(event)
+
+        worker = self._worker or agent_loop()
+        home = asyncio.get_running_loop()
+        try:
+            outcome = await worker.run(self._turn(turn, emit_at_home, cancelled, home))
+        except asyncio.CancelledError:
+            await outbox.abort()
+            raise
+        except Exception:
+            with contextlib.suppress(Exception):
+                await outbox.close()
+            raise
+        # Every event of the turn is stored before its outcome is.
+        await outbox.close()
+        return outcome
+
+    async def run_on_worker(self, coro: Coroutine[Any, Any, T]) -> T:
+        """For resources the turns use from the agent loop (closing the model's client)."""
+        return await (self._worker or agent_loop()).run(coro)
+
+    async def _turn(
+        self, turn: Turn, emit: Emit, cancelled: IsCancelled, home: asyncio.AbstractEventLoop
+    ) -> TurnOutcome:
         budgets = turn.budgets
         ctx = RunContext(
             model=self._model,
@@ -577,6 +623,7 @@ class LangGraphEngine:
             budgets=budgets,
             meter=TokenMeter(budgets.max_tokens),
             now=self._now(),
+            home=home,
         )
         ctx.manifest.code_version = self._version
         config: Any = {
