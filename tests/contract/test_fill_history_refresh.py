@@ -173,3 +173,24 @@ async def test_fills_dated_before_the_kept_ones_land_in_event_order(
     got = await store.fills.prepared(FillQuery("alice"))
     assert got.fill_ids == ["a", "b", "d", "e", "c", "f"]
     assert got.book_keys == (("BTC", "AUD"), ("SOL", "AUD"), ("ETH", "AUD"))
+
+
+async def test_prepared_reads_every_written_form_of_a_number(
+    store: TradingStore, new_reader: NewReader
+) -> None:
+    """numeric keeps the scale a client sent: trailing zeros past 18 places, integers
+    with exponents, the largest and smallest values a fill may hold."""
+    fills = [
+        make("a", quantity="1.500000000000000000000000", price="2E+3", minutes=1,
+             fee=Decimal("0.10000000000000000000"), fee_currency="BNB",
+             fee_rate_to_quote=Decimal("3.0000000000000000000000")),
+        make("b", quantity="9999999999999999999999999999.999999999999999999",
+             price="0.000000000000000001", minutes=2, fee=Decimal("0E-30")),
+        make("c", Side.SELL, quantity="0.000000000000000001", price="1", minutes=3,
+             fee=Decimal("1E-18"), fee_currency="BTC"),
+        make("d", quantity="7", price="7.0", minutes=4, fee=Decimal("12.50"), quote="USDT"),
+    ]  # fmt: skip
+    await store.fills.add_many("alice", fills)
+    for reader in (store.fills, new_reader()):
+        got = await reader.prepared(FillQuery("alice"))
+        assert _columns(got) == _columns(prepare(await reader.history(FillQuery("alice"))))
