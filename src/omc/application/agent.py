@@ -258,8 +258,10 @@ class AgentSessions:
         return after
 
     async def _acquire(self, session_id: str) -> AbstractAsyncContextManager[bool]:
-        """The session's lock. A turn that just asked a clarification still holds it for
-        a moment after its event went out, so a prompt answer waits briefly for it."""
+        """The session's lock. While a turn runs (anywhere) a second one is refused at
+        once: queueing it would hide from its client that the session moved on. A turn
+        that has just stored its end (a clarification, a final answer) still holds the
+        lock for a moment, so a prompt follow-up waits briefly for that instead."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + _LOCK_WAIT_SECONDS
         while True:
@@ -267,7 +269,9 @@ class AgentSessions:
             if await lock.__aenter__():
                 return lock
             await lock.__aexit__(None, None, None)
-            if loop.time() >= deadline:
+            session = await self._store.get(session_id)
+            running = session is not None and session.status is SessionStatus.RUNNING
+            if running or loop.time() >= deadline:
                 raise _busy(session_id)
             await asyncio.sleep(0.05)
 
