@@ -13,6 +13,7 @@ from grpc import aio
 
 from omc.adapters.grpc import mapping as m
 from omc.adapters.grpc.errors import ServerShuttingDown
+from omc.adapters.grpc.latest_responses import LatestPricesResponses
 from omc.application.ledger import LedgerUseCases
 from omc.v1 import ledger_pb2 as pb
 from omc.v1 import ledger_pb2_grpc
@@ -26,6 +27,7 @@ class LedgerServicer(ledger_pb2_grpc.LedgerServiceServicer):
     def __init__(self, use_cases: LedgerUseCases) -> None:
         self._use_cases = use_cases
         self._closing = asyncio.Event()
+        self._latest_responses = LatestPricesResponses()
 
     def close_streams(self) -> None:
         """Ends every open WatchPrices and WatchCatalystEvents stream with UNAVAILABLE, so
@@ -64,7 +66,7 @@ class LedgerServicer(ledger_pb2_grpc.LedgerServiceServicer):
         ticks = await self._use_cases.latest_prices(
             list(request.symbols), quote=request.quote, source=request.source
         )
-        return pb.GetLatestPricesResponse(ticks=[m.price_tick_to_proto(tick) for tick in ticks])
+        return self._latest_responses.response(request, ticks)
 
     async def WatchPrices(
         self, request: pb.WatchPricesRequest, context: Context
