@@ -7,7 +7,6 @@ so the benchmark's load-every-row baseline reuses them.
 
 from __future__ import annotations
 
-import itertools
 import sys
 from collections import Counter, defaultdict
 from collections.abc import Hashable, Iterable, Sequence
@@ -22,9 +21,10 @@ from omc.domain.collection import CollectorRun, RunStatus
 from omc.domain.exchange import PriceTick
 from omc.domain.glass import OnChainMetric, ProtocolMetric
 from omc.domain.human import SENTIMENT_MAX, SENTIMENT_MIN, NewsItem, SocialPost
-from omc.domain.quality import Coverage, Gap, LedgerStats, Outlier, QualityStats, RuleCounts
+from omc.domain.quality import Coverage, LedgerStats, Outlier, QualityStats, RuleCounts
 from omc.domain.quality import policy as p
 from omc.domain.quality.policy import StatsQuery
+from omc.domain.quality.price_series import mad_band, series_gaps, top_gaps
 from omc.domain.record import Ledger, natural_key
 
 HOUR = timedelta(hours=1)
@@ -71,18 +71,6 @@ async def _all(repository: Any) -> list[Any]:
 
 
 # --- shared definitions ---------------------------------------------------------------
-
-
-def percentile_cont(values: Sequence[float], fraction: float = 0.5) -> float:
-    """PostgreSQL's percentile_cont, operation for operation (float8 arithmetic)."""
-    ordered = sorted(values)
-    position = fraction * (len(ordered) - 1)
-    first = int(position // 1)
-    second = -int(-position // 1)
-    low = ordered[first]
-    if second == first:
-        return low
-    return low + (position - first) * (ordered[second] - low)
 
 
 def hourly_counts(times: Iterable[datetime], query: StatsQuery) -> tuple[int, ...]:
@@ -177,14 +165,13 @@ def price_stats(ticks: Iterable[PriceTick], query: StatsQuery) -> LedgerStats:
         invalid += nonpositive or crossed or wide
 
     coverage: list[Coverage] = []
-    gaps: list[Gap] = []
+    found: list[tuple[str, int, int]] = []
     for series in sorted(first_seen):
         key = f"{series[0]}/{series[1]}"
         first = max(0, query.bucket(max(query.start, first_seen[series]), cadence))
         present = sorted(buckets.get(series, {}))
         coverage.append(Coverage(key, n_intervals - first, len(present), newest.get(series)))
-        gaps.extend(_series_gaps(key, first, present, n_intervals, query))
-    gaps.sort(key=lambda gap: (-gap.missing, gap.key, gap.start))
+        found.extend((key, begin, end) for begin, end in series_gaps(first, present, n_intervals))
 
     outliers = _outliers(window, buckets, query)
     counts["within_k_mad"] = len(outliers)
@@ -200,35 +187,12 @@ def price_stats(ticks: Iterable[PriceTick], query: StatsQuery) -> LedgerStats:
     return LedgerStats(
         Ledger.EXCHANGE,
         coverage=tuple(coverage),
-        gaps=tuple(gaps[: query.max_gaps]),
+        gaps=tuple(top_gaps(found, n_intervals, query, cadence)),
         rules=(rules,),
         outliers=tuple(outliers[: query.max_outliers]),
         hourly=(("price_ticks", hourly_counts((t.observed_at for t in window), query)),),
         newest=((p.FEED_EXCHANGE, newest_any),),
     )
-
-
-def _series_gaps(
-    key: str, first: int, present: Sequence[int], n_intervals: int, query: StatsQuery
-) -> list[Gap]:
-    cadence = query.price_cadence
-
-    def gap(begin: int, end: int, open_: bool) -> Gap:
-        return Gap(
-            key, query.start + begin * cadence, query.start + end * cadence, end - begin, open_
-        )
-
-    if not present:
-        return [gap(first, n_intervals, True)] if first < n_intervals else []
-    found = []
-    if present[0] > first:
-        found.append(gap(first, present[0], False))
-    for before, after in itertools.pairwise(present):
-        if after - before > 1:
-            found.append(gap(before + 1, after, False))
-    if present[-1] < n_intervals - 1:
-        found.append(gap(present[-1] + 1, n_intervals, True))
-    return found
 
 
 def _outliers(
@@ -244,13 +208,9 @@ def _outliers(
         for index, (_, low, high) in series_buckets.items():
             mids_by_hour[index // per_hour].append((low + high) / 2)
         for hour, mids in mids_by_hour.items():
-            if len(mids) < query.mad_min_points:
-                continue
-            median = percentile_cont(mids)
-            mad = percentile_cont([abs(mid - median) for mid in mids])
-            scale = max(mad, query.mad_floor * abs(median))
-            if scale > 0:
-                bands[(series, hour)] = (median, scale)
+            band = mad_band(mids, query)
+            if band is not None:
+                bands[(series, hour)] = band
     found = []
     for tick in window:
         index = query.bucket(tick.observed_at, query.price_cadence)

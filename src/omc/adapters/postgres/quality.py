@@ -16,12 +16,14 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
+import psycopg
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from omc.domain.quality import Coverage, Gap, LedgerStats, Outlier, QualityStats, RuleCounts
+from omc.domain.quality import Coverage, LedgerStats, Outlier, QualityStats, RuleCounts
 from omc.domain.quality import policy as p
 from omc.domain.quality.policy import StatsQuery
+from omc.domain.quality.price_series import mad_band, series_gaps, top_gaps
 from omc.domain.record import Ledger
 
 HOUR = timedelta(hours=1)
@@ -64,80 +66,36 @@ _SERIES = text(
     """
 )
 
-_BUCKETS = text(
-    """
-    CREATE TEMPORARY TABLE quality_price_buckets ON COMMIT DROP AS
-    SELECT symbol, quote, (extract(epoch FROM bucket_at - :start))::bigint / :cadence_seconds AS b,
-        n, lo, hi, missing, nonpositive, crossed, wide, invalid
+# One pass over the window's ticks, grouped per (series, hour block) by a hash aggregate
+# of ~24 x series groups: the rules are counted there, and each group hands back its
+# ticks' interval indexes and prices (float8, binary) for the band and gap arithmetic in
+# Python. Intervals are not grouped in SQL: a hash table of one group per interval, and
+# the sorts percentile_cont needs over them, cost several times the pass itself.
+_TICKS_BY_HOUR = """
+    SELECT symbol, quote, b / %(per_hour)s AS h, count(*) AS n,
+        count(*) FILTER (WHERE bid IS NULL OR ask IS NULL) AS missing,
+        count(*) FILTER (WHERE nonpositive) AS nonpositive,
+        count(*) FILTER (WHERE crossed) AS crossed,
+        count(*) FILTER (WHERE wide) AS wide,
+        count(*) FILTER (WHERE nonpositive OR crossed OR wide) AS invalid,
+        array_agg(b) AS intervals, array_agg(v) AS prices
     FROM (
-        -- Grouped on the cheap timestamp; the interval index is computed once per group.
-        SELECT symbol, quote, date_bin(:cadence, observed_at, :start) AS bucket_at,
-            count(*) AS n,
-            min(last)::float8 AS lo,
-            max(last)::float8 AS hi,
-            count(*) FILTER (WHERE bid IS NULL OR ask IS NULL) AS missing,
-            count(*) FILTER (WHERE last <= 0 OR bid <= 0 OR ask <= 0) AS nonpositive,
-            count(*) FILTER (WHERE bid > ask) AS crossed,
-            count(*) FILTER (WHERE bid <= ask AND (ask - bid) * 2 > :spread * (ask + bid)) AS wide,
-            count(*) FILTER (WHERE {invalid}) AS invalid
+        SELECT symbol, quote, bid, ask, last::float8 AS v,
+            -- date_bin floors exactly; the float only carries a whole multiple back.
+            (date_part('epoch', date_bin(%(cadence)s, observed_at, %(start)s) - %(start)s)
+                / %(cadence_seconds)s)::bigint AS b,
+            last <= 0 OR bid <= 0 OR ask <= 0 AS nonpositive,
+            bid > ask AS crossed,
+            -- (ask - bid) * 2 > spread * (ask + bid), rearranged: exact in numeric, and
+            -- two multiplications per tick instead of four operations.
+            bid <= ask AND ask * %(ask_factor)s > bid * %(bid_factor)s AS wide
         FROM price_ticks
-        WHERE observed_at >= :start AND observed_at < :end
-        GROUP BY 1, 2, 3
-    ) intervals
-    """.replace("{invalid}", _PRICE_INVALID)
-)
-
-_PER_SERIES = text(
-    """
-    SELECT symbol, quote, count(*) AS filled, min(b) AS first_b, max(b) AS last_b
-    FROM quality_price_buckets GROUP BY symbol, quote
-    """
-)
-
-_TOTALS = text(
-    """
-    SELECT coalesce(sum(n), 0), coalesce(sum(missing), 0), coalesce(sum(nonpositive), 0),
-        coalesce(sum(crossed), 0), coalesce(sum(wide), 0), coalesce(sum(invalid), 0)
-    FROM quality_price_buckets
-    """
-)
-
-_GAPS = text(
-    """
-    SELECT symbol, quote, prev + 1 AS gap_from, b AS gap_to FROM (
-        SELECT symbol, quote, b, lag(b) OVER (PARTITION BY symbol, quote ORDER BY b) AS prev
-        FROM quality_price_buckets
-    ) intervals
-    WHERE b - prev > 1
-    ORDER BY b - prev DESC, symbol, quote, prev
-    LIMIT :limit
-    """.replace("{invalid}", _PRICE_INVALID)
-)
-
-_HOURLY_PRICES = text("SELECT b / :per_hour AS h, sum(n) FROM quality_price_buckets GROUP BY 1")
-
-_FLAGGED = text(
-    """
-    WITH m AS (
-        SELECT symbol, quote, b, b / :per_hour AS h, lo, hi, (lo + hi) / 2 AS mid
-        FROM quality_price_buckets
-    ), med AS (
-        SELECT symbol, quote, h, percentile_cont(0.5) WITHIN GROUP (ORDER BY mid) AS median
-        FROM m GROUP BY symbol, quote, h HAVING count(*) >= :min_points
-    ), band AS (
-        SELECT m.symbol, m.quote, m.h, med.median,
-            percentile_cont(0.5) WITHIN GROUP (ORDER BY abs(m.mid - med.median)) AS mad
-        FROM m JOIN med USING (symbol, quote, h)
-        GROUP BY m.symbol, m.quote, m.h, med.median
-    ), scaled AS (
-        SELECT symbol, quote, h, median, greatest(mad, :floor * abs(median)) AS scale
-        FROM band
-    )
-    SELECT m.symbol, m.quote, m.b, s.median, s.scale
-    FROM m JOIN scaled s USING (symbol, quote, h)
-    WHERE s.scale > 0 AND greatest(abs(m.lo - s.median), abs(m.hi - s.median)) > :k * s.scale
-    """
-)
+        WHERE observed_at >= %(start)s AND observed_at < %(end)s
+        -- Not pulled up: each rule is evaluated once per tick, not once per count.
+        OFFSET 0
+    ) ticks
+    GROUP BY symbol, quote, h
+"""
 
 _OUTLIERS = text(
     """
@@ -265,7 +223,6 @@ def _rules(
 
 async def _prices(connection: AsyncConnection, query: StatsQuery) -> LedgerStats:
     cadence = query.price_cadence
-    cadence_seconds = int(cadence.total_seconds())
     per_hour = int(HOUR / cadence)
     n_intervals = query.intervals(cadence)
     window = {"start": query.start, "end": query.end}
@@ -281,51 +238,33 @@ async def _prices(connection: AsyncConnection, query: StatsQuery) -> LedgerStats
     future = await _scalar(
         connection, "SELECT count(*) FROM price_ticks WHERE observed_at > :now", now=query.now
     )
-    await connection.execute(
-        _BUCKETS,
-        {
-            "cadence": cadence,
-            "cadence_seconds": cadence_seconds,
-            "spread": query.max_spread,
-            **window,
-        },
-    )
-    # Statistics on the interval table, or the planner joins it by nested loops.
-    await connection.execute(text("ANALYZE quality_price_buckets"))
-    per_series = {(row.symbol, row.quote): row for row in await connection.execute(_PER_SERIES)}
-    records, missing, nonpositive, crossed, wide, invalid = (
-        await connection.execute(_TOTALS)
-    ).one()
+    groups = await _ticks_by_hour(connection, query, per_hour)
 
-    def at(index: int) -> datetime:
-        return query.start + index * cadence
+    hourly = [0] * query.hours
+    totals = [0] * 6  # records, missing, nonpositive, crossed, wide, invalid
+    by_series: dict[tuple[str, str], list[tuple[int, list[int], list[float]]]] = {}
+    for symbol, quote, hour, *counts, intervals, prices in groups:
+        hourly[hour] += counts[0]
+        for index, count in enumerate(counts):
+            totals[index] += count
+        by_series.setdefault((symbol, quote), []).append((hour, intervals, prices))
 
     coverage: list[Coverage] = []
-    gaps: list[Gap] = []
+    found: list[tuple[str, int, int]] = []
+    flagged: list[tuple[str, str, int, float, float]] = []
     for row in series:
         key = f"{row.symbol}/{row.quote}"
+        present: list[int] = []
+        for _, intervals, prices in sorted(by_series.get((row.symbol, row.quote), ())):
+            low, high = _interval_extremes(intervals, prices)
+            present += high
+            flagged += _flagged(row.symbol, row.quote, low, high, query)
         first = max(0, query.bucket(max(query.start, row.first_seen), cadence))
-        present = per_series.get((row.symbol, row.quote))
-        filled = present.filled if present else 0
-        coverage.append(Coverage(key, n_intervals - first, int(filled), row.newest))
-        if present is None:
-            if first < n_intervals:
-                gaps.append(Gap(key, at(first), at(n_intervals), n_intervals - first, True))
-            continue
-        if present.first_b > first:
-            gaps.append(Gap(key, at(first), at(present.first_b), present.first_b - first, False))
-        if present.last_b < n_intervals - 1:
-            begin = present.last_b + 1
-            gaps.append(Gap(key, at(begin), at(n_intervals), n_intervals - begin, True))
-    for row in await connection.execute(_GAPS, {"limit": query.max_gaps}):
-        key = f"{row.symbol}/{row.quote}"
-        gaps.append(Gap(key, at(row.gap_from), at(row.gap_to), row.gap_to - row.gap_from, False))
-    gaps.sort(key=lambda gap: (-gap.missing, gap.key, gap.start))
+        coverage.append(Coverage(key, n_intervals - first, len(present), row.newest))
+        found.extend((key, begin, end) for begin, end in series_gaps(first, present, n_intervals))
 
-    hourly = _spread_hours(
-        (await connection.execute(_HOURLY_PRICES, {"per_hour": per_hour})).all(), query
-    )
-    outliers, outlier_count = await _price_outliers(connection, query, per_hour)
+    records, missing, nonpositive, crossed, wide, invalid = totals
+    outliers, outlier_count = await _price_outliers(connection, query, flagged)
     rules = _rules(
         "price_ticks",
         records + future,
@@ -343,39 +282,89 @@ async def _prices(connection: AsyncConnection, query: StatsQuery) -> LedgerStats
     return LedgerStats(
         Ledger.EXCHANGE,
         coverage=tuple(sorted(coverage, key=lambda c: c.key)),
-        gaps=tuple(gaps[: query.max_gaps]),
+        gaps=tuple(top_gaps(found, n_intervals, query, cadence)),
         rules=(rules,),
         outliers=tuple(outliers),
-        hourly=(("price_ticks", hourly),),
+        hourly=(("price_ticks", tuple(hourly)),),
         newest=((p.FEED_EXCHANGE, newest_any),),
     )
 
 
-async def _price_outliers(
+async def _ticks_by_hour(
     connection: AsyncConnection, query: StatsQuery, per_hour: int
-) -> tuple[list[Outlier], int]:
-    flagged = (
-        await connection.execute(
-            _FLAGGED,
+) -> list[tuple[Any, ...]]:
+    """Rows of (symbol, quote, hour, records, missing, nonpositive, crossed, wide,
+    invalid, interval indexes, prices), straight from the driver: the arrays load as
+    Python lists in psycopg's C code, with no per-row SQLAlchemy processing."""
+    pooled = await connection.get_raw_connection()
+    driver: psycopg.AsyncConnection[Any] = pooled.driver_connection  # type: ignore[assignment]
+    async with driver.cursor(binary=True) as cursor:
+        await cursor.execute(
+            _TICKS_BY_HOUR,
             {
+                "start": query.start,
+                "end": query.end,
+                "cadence": query.price_cadence,
+                "cadence_seconds": int(query.price_cadence.total_seconds()),
                 "per_hour": per_hour,
-                "min_points": query.mad_min_points,
-                "floor": query.mad_floor,
-                "k": query.mad_k,
+                "ask_factor": 2 - query.max_spread,
+                "bid_factor": 2 + query.max_spread,
             },
         )
-    ).all()
+        return await cursor.fetchall()
+
+
+def _interval_extremes(
+    intervals: list[int], prices: list[float]
+) -> tuple[dict[int, float], dict[int, float]]:
+    """Lowest and highest price per interval, both keyed in ascending interval order."""
+    ticks = sorted(zip(intervals, prices, strict=True))
+    # Later pairs overwrite earlier ones: in ascending order the last price of an interval
+    # is its highest, in descending order its lowest.
+    high = dict(ticks)
+    if len(high) == len(ticks):
+        return high, high
+    low = dict(reversed(ticks))
+    return {index: low[index] for index in high}, high
+
+
+def _flagged(
+    symbol: str, quote: str, low: dict[int, float], high: dict[int, float], query: StatsQuery
+) -> list[tuple[str, str, int, float, float]]:
+    """Intervals of one (series, hour block) whose extremes lie beyond its MAD band: only
+    their ticks can be outliers, and only those are read again."""
+    band = mad_band([(low[index] + price) / 2 for index, price in high.items()], query)
+    if band is None:
+        return []
+    median, scale = band
+    limit = query.mad_k * scale
+    # Float subtraction is monotonic: no interval is beyond unless the hour's extremes are.
+    if max(high.values()) - median <= limit and median - min(low.values()) <= limit:
+        return []
+    return [
+        (symbol, quote, index, median, scale)
+        for index, price in high.items()
+        if max(abs(low[index] - median), abs(price - median)) > limit
+    ]
+
+
+async def _price_outliers(
+    connection: AsyncConnection,
+    query: StatsQuery,
+    flagged: Sequence[tuple[str, str, int, float, float]],
+) -> tuple[list[Outlier], int]:
     if not flagged:
         return [], 0
+    symbols, quotes, intervals, medians, scales = zip(*flagged, strict=True)
     rows = (
         await connection.execute(
             _OUTLIERS,
             {
-                "symbols": [row.symbol for row in flagged],
-                "quotes": [row.quote for row in flagged],
-                "froms": [query.start + row.b * query.price_cadence for row in flagged],
-                "medians": [row.median for row in flagged],
-                "scales": [row.scale for row in flagged],
+                "symbols": list(symbols),
+                "quotes": list(quotes),
+                "froms": [query.start + index * query.price_cadence for index in intervals],
+                "medians": list(medians),
+                "scales": list(scales),
                 "cadence": query.price_cadence,
                 "end": query.end,
                 "k": query.mad_k,
