@@ -52,6 +52,11 @@ def test_every_bench_runs_and_reports_numbers(bench_database_url: str, tmp_path:
         assert all(math.isfinite(value) for value in bench["figures"].values()), key
         assert bench["goals"], key
         assert all(goal["measured"] for goal in bench["goals"]), key
+    # The reads and quality benches share one seeded set of price ticks: one writes it,
+    # the other (whichever ran second) reuses it.
+    shared = [by_key[key]["output"] for key in ("reads", "quality")]
+    assert sum("price ticks: seeded" in output for output in shared) == 1, shared
+    assert sum("reused (seeded earlier in this run)" in output for output in shared) == 1
 
     text = out.read_text()
     assert "# Benchmarks" in text
