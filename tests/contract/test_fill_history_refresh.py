@@ -1,6 +1,6 @@
 """A kept history is brought up to date by reading only the fills written since, and
-the answer is always the one a full read would give: later fills are appended, a fill
-dated inside the kept history (or any other change) makes the store read it all."""
+the answer is always the one a full read would give: later fills are appended, fills
+dated inside the kept history merged into place, and a wiped table read again."""
 
 from __future__ import annotations
 

@@ -69,3 +69,38 @@ def test_a_tail_that_does_not_come_after_is_refused(fills: list[Fill], pick: int
 
 def _renamed(fill: Fill, fill_id: str, minutes: int = 0) -> Fill:
     return replace(fill, fill_id=fill_id, executed_at=fill.executed_at + timedelta(minutes=minutes))
+
+
+@settings(max_examples=150, deadline=None)
+@given(fills=fill_sequences(), picks=st.lists(st.booleans(), min_size=30, max_size=30))
+def test_merging_any_two_parts_equals_preparing_them_all(
+    fills: list[Fill], picks: list[bool]
+) -> None:
+    """A fill dated inside a kept history: merged into place, books renumbered by first
+    appearance, equal to preparing everything at once."""
+    kept = [fill for i, fill in enumerate(fills) if picks[i % len(picks)]]
+    late = [fill for i, fill in enumerate(fills) if not picks[i % len(picks)]]
+    merged = prepare(kept).merged(prepare(late))
+    whole = prepare(fills)
+    assert _columns(merged) == _columns(whole)
+    assert merged.fills == whole.fills
+    for method in CostMethod:
+        ours, theirs = LotEngine(merged, method), LotEngine(whole, method)
+        ours.advance()
+        theirs.advance()
+        assert ours.realized == theirs.realized
+        assert ours.position_totals() == theirs.position_totals()
+
+
+@settings(max_examples=60, deadline=None)
+@given(fills=fill_sequences(), seconds=st.lists(st.integers(0, 3), min_size=1, max_size=5))
+def test_merging_fills_at_the_same_instant_orders_them_by_id(
+    fills: list[Fill], seconds: list[int]
+) -> None:
+    others = [_renamed(fills[i % len(fills)], f"f{i:03d}x", minutes=0) for i in range(len(seconds))]
+    others = [
+        replace(other, executed_at=fills[(i * 7) % len(fills)].executed_at + timedelta(seconds=s))
+        for i, (other, s) in enumerate(zip(others, seconds, strict=True))
+    ]
+    merged = prepare(fills).merged(prepare(others))
+    assert _columns(merged) == _columns(prepare(fills + others))

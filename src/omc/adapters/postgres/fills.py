@@ -9,7 +9,8 @@ columns through the driver (no ORM rows, no SQLAlchemy result processing) and bu
 the frozen Fill records without re-running their __init__. `prepared()` is the PnL
 path: Postgres does the exact numeric arithmetic of `prepare` (numeric products never
 round) and sends the engine's scaled integers as text, so Python builds no Fill and no
-Decimal per fill.
+Decimal per fill. Each owner's whole history is kept in process; after a write only the
+fills written since are read and merged in.
 """
 
 from __future__ import annotations
@@ -359,24 +360,18 @@ class PostgresFillRepository:
         owner: str,
         kept: _Kept,
     ) -> tuple[PreparedFills, int, str | None] | None:
-        """The kept history plus the fills written since it was read, when those all
-        come after it in event order; None when the whole history must be read again
-        (a fill dated before the kept tail, or a wiped table)."""
+        """The kept history plus the fills written since it was read, in event order;
+        None when the whole history must be read again (a wiped table)."""
         newer = _filtered(FillQuery(owner)).where(_T.c.id > kept.last_id)
         rows = await self._rows(connection, driver, newer)
         if await self._stamp(driver, owner, kept.last_id) != kept.stamp:
             return None
         if not rows:
             return kept.books, kept.last_id, kept.stamp
-        tail = _columns(rows)
-        books = kept.books
-        if len(books) and (tail.times[0], tail.fill_ids[0]) <= (
-            books.times[-1],
-            books.fill_ids[-1],
-        ):
-            return None
         last_id = max(map(_ID, rows))
-        return books.extended(tail), last_id, await self._stamp(driver, owner, last_id)
+        # Usually after every kept fill (appended); a fill dated earlier is merged in.
+        grown = kept.books.merged(_columns(rows))
+        return grown, last_id, await self._stamp(driver, owner, last_id)
 
     @staticmethod
     async def _stamp(driver: psycopg.AsyncConnection[Any], owner: str, last_id: int) -> str | None:
