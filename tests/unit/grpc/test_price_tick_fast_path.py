@@ -16,7 +16,11 @@ from hypothesis import strategies as st
 from omc.adapters.grpc import mapping as m
 from omc.adapters.memory.clock import FixedClock
 from omc.adapters.memory.repositories import memory_repositories
-from omc.adapters.postgres.notifications import encode_canonical_ticks, encode_ticks
+from omc.adapters.postgres.notifications import (
+    MAX_PAYLOAD_BYTES,
+    decode_ticks,
+    encode_canonical_ticks,
+)
 from omc.application.errors import ValidationError
 from omc.application.fanout import PriceTickFanout
 from omc.application.ingest import PriceTickIngestor
@@ -107,7 +111,10 @@ def test_the_shortcut_vouches_only_for_batches_the_rules_accept_unchanged(
     assert [v for record in records for v in record.violations(NOW)] == []
     assert len({natural_key(record) for record in records}) == len(records)
     assert canonical.records() == records
-    assert encode_canonical_ticks(canonical) == encode_ticks(records)
+    payloads = encode_canonical_ticks(canonical)
+    assert all(len(payload.encode()) <= MAX_PAYLOAD_BYTES for payload in payloads)
+    announced = [tick for payload in payloads for tick in decode_ticks(payload)]
+    assert [vars_of(tick) for tick in announced] == [vars_of(tick) for tick in records]
 
 
 async def outcome(
@@ -135,14 +142,16 @@ async def outcome(
             except TimeoutError:
                 break
     page = await repositories.price_ticks.list([], PageRequest(100))
-    rows = [tuple(map(str, vars_of(tick))) for tick in page.items]
+    rows = [vars_of(tick) for tick in page.items]
     return result, rows, announced
 
 
-def vars_of(tick: PriceTick) -> tuple[object, ...]:
-    return (
-        tick.symbol, tick.quote, tick.source, tick.last, tick.bid, tick.ask, tick.volume_24h,
-        tick.observed_at.isoformat(),
+def vars_of(tick: PriceTick) -> tuple[str, ...]:
+    """Every field as exact text: "1.50" and "1.5" are equal decimals, not equal text."""
+    return tuple(
+        str(value)
+        for value in (tick.symbol, tick.quote, tick.source, tick.last, tick.bid, tick.ask,
+                      tick.volume_24h, tick.observed_at.isoformat())
     )  # fmt: skip
 
 
@@ -217,3 +226,28 @@ def test_anything_the_shortcut_is_unsure_of_goes_the_general_way() -> None:
     for messages in unsure:
         assert m.price_tick_columns_from_proto(messages).canonical(NOW) is None, messages[0]
     assert m.price_tick_columns_from_proto([]).canonical(NOW) is None
+
+
+def test_announcements_of_the_longest_ticks_stay_under_the_notify_limit() -> None:
+    longest = "9" * 28 + "." + "9" * 18
+    messages = [
+        pb.PriceTick(
+            symbol=f"{i:015d}",
+            quote="Q" * 15,
+            source="s" * 64,
+            last=longest,
+            bid=longest,
+            ask=longest,
+            volume_24h=longest if i % 2 else "",
+            observed_at={"seconds": NOW_S - i, "nanos": 999_999_999},
+        )
+        for i in range(500)
+    ]
+    canonical = m.price_tick_columns_from_proto(messages).canonical(NOW)
+    assert canonical is not None
+
+    payloads = encode_canonical_ticks(canonical)
+
+    assert max(len(payload.encode()) for payload in payloads) <= MAX_PAYLOAD_BYTES
+    announced = [tick for payload in payloads for tick in decode_ticks(payload)]
+    assert [vars_of(tick) for tick in announced] == [vars_of(t) for t in canonical.records()]

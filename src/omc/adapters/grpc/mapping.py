@@ -8,7 +8,9 @@ domain has no way to represent (an enum number this server does not know).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+import gc
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from operator import attrgetter
@@ -168,21 +170,37 @@ def price_tick_from_proto(message: pb.PriceTick) -> PriceTick:
     )
 
 
-_TICK_FIELDS = attrgetter("symbol", "quote", "source", "last", "bid", "ask", "volume_24h")
-_TICK_TIMES = attrgetter("seconds", "nanos")
-_OBSERVED_AT = attrgetter("observed_at")
+_TICK_FIELDS = attrgetter(
+    "symbol", "quote", "source", "last", "bid", "ask", "volume_24h", "observed_at"
+)
+_TICK_TIME = attrgetter("seconds", "nanos")
 
 
 def price_tick_columns_from_proto(messages: Sequence[pb.PriceTick]) -> PriceTickColumns:
-    """The batch as columns of wire values, read with C-level getters: field access on
-    upb messages is most of what a tick costs before it is checked."""
+    """The batch as columns of wire values, read with C-level getters in one pass: field
+    access on upb messages is most of what a tick costs before it is checked."""
     if not messages:
         return PriceTickColumns((), (), (), (), (), (), (), (), ())
-    symbols, quotes, sources, lasts, bids, asks, volumes = zip(
-        *map(_TICK_FIELDS, messages), strict=True
-    )
-    seconds, nanos = zip(*map(_TICK_TIMES, map(_OBSERVED_AT, messages)), strict=True)
+    with _cyclic_gc_paused():
+        symbols, quotes, sources, lasts, bids, asks, volumes, times = zip(
+            *map(_TICK_FIELDS, messages), strict=True
+        )
+        seconds, nanos = zip(*map(_TICK_TIME, times), strict=True)
     return PriceTickColumns(symbols, quotes, sources, lasts, bids, asks, volumes, seconds, nanos)
+
+
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    # Tens of thousands of short-lived tuples, none in a cycle, would otherwise set off
+    # a collection every 700 of them (a fifth of the mapping's time, measured). Nothing
+    # awaits in between, so no other task runs while it is paused.
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
 
 
 def protocol_metric_from_proto(message: pb.ProtocolMetric) -> ProtocolMetric:

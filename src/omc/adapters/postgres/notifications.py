@@ -54,23 +54,33 @@ def encode_ticks(ticks: Sequence[PriceTick]) -> list[str]:
 
 
 def encode_canonical_ticks(ticks: CanonicalPriceTicks) -> list[str]:
-    """`encode_ticks(ticks.records())`, column-wise: canonical values are ASCII letters,
-    digits and `_.-` (nothing to escape) and canonical decimal text is what `_number`
-    prints."""
-    encoded = list(
-        map(
-            '["{}","{}","{}",{},"{}",{},{},{}]'.format,
+    """Payloads carrying the same ticks as `encode_ticks(ticks.records())`, each within
+    the size limit, built column-wise: canonical values are ASCII letters, digits and
+    `_.-` (nothing to escape) and canonical decimal text is what `_number` prints."""
+    encoded = [
+        f'["{symbol}","{quote}","{source}",{second * 1_000_000 + micros},"{last}",{bid},{ask},'
+        f"{volume}]"
+        for symbol, quote, source, second, micros, last, bid, ask, volume in zip(
             ticks.symbols,
             ticks.quotes,
             ticks.sources,
-            [s * 1_000_000 + us for s, us in zip(ticks.seconds, ticks.micros, strict=True)],
+            ticks.seconds,
+            ticks.micros,
             ticks.lasts,
             _quoted(ticks.bids),
             _quoted(ticks.asks),
             _quoted(ticks.volumes),
+            strict=True,
         )
-    )
-    return _payloads(encoded, list(map(len, encoded)))
+    ]
+    if not encoded:
+        return []
+    # Equal slices sized for the longest tick: no running byte count per tick.
+    per_payload = (MAX_PAYLOAD_BYTES - 2) // (max(map(len, encoded)) + 1)
+    return [
+        "[" + ",".join(encoded[start : start + per_payload]) + "]"
+        for start in range(0, len(encoded), per_payload)
+    ]
 
 
 def _quoted(texts: Sequence[str]) -> list[str]:

@@ -9,7 +9,7 @@ in ISO form, which every DateStyle reads the same way.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 
 from omc.domain.tick_columns import CanonicalPriceTicks
 
@@ -29,29 +29,21 @@ def copy_chunks(ticks: CanonicalPriceTicks, rows: int = CHUNK_ROWS) -> Iterator[
         for second in set(ticks.seconds)
     }
     for start in range(0, len(ticks), rows):
-        stop = start + rows
-        times = [
-            f"{prefixes[second]}.{micros:06d}+00"
-            for second, micros in zip(
-                ticks.seconds[start:stop], ticks.micros[start:stop], strict=True
+        part = slice(start, start + rows)
+        lines = [
+            f"{symbol}\t{last}\t{prefixes[second]}.{micros:06d}+00\t{source}\t{quote}\t"
+            f"{bid or _NULL}\t{ask or _NULL}\t{volume or _NULL}\n"
+            for symbol, last, second, micros, source, quote, bid, ask, volume in zip(
+                ticks.symbols[part],
+                ticks.lasts[part],
+                ticks.seconds[part],
+                ticks.micros[part],
+                ticks.sources[part],
+                ticks.quotes[part],
+                ticks.bids[part],
+                ticks.asks[part],
+                ticks.volumes[part],
+                strict=True,
             )
         ]
-        lines = map(
-            "\t".join,
-            zip(
-                ticks.symbols[start:stop],
-                ticks.lasts[start:stop],
-                times,
-                ticks.sources[start:stop],
-                ticks.quotes[start:stop],
-                _nullable(ticks.bids[start:stop]),
-                _nullable(ticks.asks[start:stop]),
-                _nullable(ticks.volumes[start:stop]),
-                strict=True,
-            ),
-        )
-        yield ("\n".join(lines) + "\n").encode("ascii")
-
-
-def _nullable(values: Sequence[str]) -> list[str]:
-    return [value or _NULL for value in values]
+        yield "".join(lines).encode("ascii")
