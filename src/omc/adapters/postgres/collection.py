@@ -115,6 +115,16 @@ def lock_key(name: str) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
+# One round trip each, as before the lease: the session's expiry is set only when the
+# lock was got, and put back to the server's default with the unlock.
+_ACQUIRE = text(
+    "SELECT CASE WHEN pg_try_advisory_lock(:key)"
+    " THEN set_config('idle_session_timeout', :ms, false) IS NOT NULL ELSE false END"
+)
+_RELEASE = text(
+    "SELECT pg_advisory_unlock(:key), set_config('idle_session_timeout',"
+    " (SELECT reset_val FROM pg_settings WHERE name = 'idle_session_timeout'), false)"
+)
 # How long past its ttl a hold may go unanswered before Postgres ends the session (and
 # with it the lock): room for recording the run and releasing after a run cut off at ttl.
 DEFAULT_EXPIRY_GRACE = timedelta(seconds=30)
@@ -154,16 +164,9 @@ class PostgresCollectorLock:
                 await connection.execution_options(isolation_level="AUTOCOMMIT")
                 acquired = bool(
                     (
-                        await connection.execute(
-                            text("SELECT pg_try_advisory_lock(:key)"), {"key": key}
-                        )
+                        await connection.execute(_ACQUIRE, {"key": key, "ms": str(expiry_ms)})
                     ).scalar_one()
                 )
-                if acquired:
-                    await connection.execute(
-                        text("SELECT set_config('idle_session_timeout', :ms, false)"),
-                        {"ms": str(expiry_ms)},
-                    )
         except BaseException:
             await connection.invalidate()
             await connection.close()
@@ -176,8 +179,7 @@ class PostgresCollectorLock:
     async def _release(self, connection: AsyncConnection, key: int | None, name: str) -> None:
         try:
             if key is not None:
-                await connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
-                await connection.execute(text("RESET idle_session_timeout"))
+                await connection.execute(_RELEASE, {"key": key})
         except Exception:
             # Either Postgres already ended the session (the lease expired: the lock went
             # with it) or it cannot be reached; dropping the connection drops the lock in
