@@ -239,6 +239,10 @@ class CachedPriceTickRepository(PriceTickRepository):
         self._inner = inner
         self._table = table
 
+    @property
+    def table(self) -> LatestPriceTable:
+        return self._table
+
     async def add_many(self, records: Sequence[PriceTick]) -> IngestResult:
         result = await self._inner.add_many(records)
         if result.inserted or result.updated:
