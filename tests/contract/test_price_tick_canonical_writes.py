@@ -11,6 +11,14 @@ from omc.application.fanout import PriceTickFanout
 from omc.application.ports import IngestResult, LedgerRepositories, PageRequest
 from omc.domain.exchange import PriceTick
 from omc.domain.tick_columns import CanonicalPriceTicks, PriceTickColumns
+from tests.contract.test_latest_prices import (  # noqa: F401 (fixtures used by name)
+    Replica,
+    memory_replica,
+    postgres_replica,
+    primed,
+    replica,
+    shown,
+)
 from tests.contract.test_price_tick_stream import take
 from tests.support.records import tick
 
@@ -116,3 +124,16 @@ async def test_new_ticks_are_announced_once_in_order(
         assert await take(ticks, 1) == [fresh]
 
     assert len(await everything(repositories)) == len(sent) + 1
+
+
+async def test_the_latest_price_table_reads_back_a_canonical_batch_at_once(
+    replica: Replica,  # noqa: F811 (the fixture imported above)
+) -> None:
+    await primed(replica.table)
+    await replica.cached.add_canonical(canonical([tick("BTC", 1, last="1.50"), tick("ETH", 1)]))
+
+    # No waiting: the commit was read back into the table before add_canonical returned.
+    assert shown(await replica.cached.latest(["BTC", "ETH"], None, None)) == [
+        ("BTC", "AUD", "coinspot", "1.50"),
+        ("ETH", "AUD", "coinspot", "100.50"),
+    ]
