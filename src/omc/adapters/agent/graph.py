@@ -213,7 +213,9 @@ async def plan_node(state: AgentState, runtime: Runtime[RunContext]) -> dict[str
     return {"plan": plan.to_json(), "pending_clarification": "", "watermarks": watermarks}
 
 
-def route_after_plan(state: AgentState) -> Any:
+# Routers are coroutines: LangGraph runs a plain function in a thread pool, a hand-off
+# (and a GIL round trip) per branch for a dictionary lookup.
+async def route_after_plan(state: AgentState) -> Any:
     if state.get("pending_clarification"):
         return "clarify"
     plan = state["plan"]
@@ -426,7 +428,7 @@ async def verify_node(state: AgentState, runtime: Runtime[RunContext]) -> dict[s
     return {"claims": [c.to_json() for c in settled], "feedback": "", "attempts": attempt + 1}
 
 
-def route_after_verify(state: AgentState) -> str:
+async def route_after_verify(state: AgentState) -> str:
     return "write" if state.get("feedback") else "final"
 
 

@@ -15,6 +15,7 @@ interpreter hands it back to the server's thread at least every switch interval.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
@@ -113,12 +114,17 @@ async def on_loop(loop: asyncio.AbstractEventLoop | None, coro: Coroutine[Any, A
 class Outbox(Generic[T]):
     """One-way calls from the agent loop, delivered on the home loop in the order they
     were posted; the poster does not wait for each (a turn's events would otherwise
-    cost two thread wake-ups apiece). The first failure stops delivery: later posts
-    raise it, and so does `close`, which waits until everything posted is delivered."""
+    cost two thread wake-ups apiece), and posts made while the home loop has not yet
+    picked up the previous ones share its wake-up (each costs a syscall, and the GIL
+    dropped for it). The first failure stops delivery: later posts raise it, and so
+    does `close`, which waits until everything posted is delivered."""
 
     def __init__(self, deliver: Callable[[T], Awaitable[None]]) -> None:
         self._home = asyncio.get_running_loop()
         self._deliver = deliver
+        self._posted: collections.deque[T] = collections.deque()
+        self._guard = threading.Lock()
+        self._woken = False
         self._queue: asyncio.Queue[tuple[T] | None] = asyncio.Queue()
         self._error: Exception | None = None
         self._task = self._home.create_task(self._drain())
@@ -126,10 +132,24 @@ class Outbox(Generic[T]):
     def post(self, item: T) -> None:
         if self._error is not None:
             raise self._error
-        self._home.call_soon_threadsafe(self._queue.put_nowait, (item,))
+        with self._guard:
+            self._posted.append(item)
+            if self._woken:
+                return
+            self._woken = True
+        self._home.call_soon_threadsafe(self._collect)
+
+    def _collect(self) -> None:
+        with self._guard:
+            self._woken = False
+            items = list(self._posted)
+            self._posted.clear()
+        for item in items:
+            self._queue.put_nowait((item,))
 
     async def close(self) -> None:
-        """On the home loop: after everything posted so far (callbacks run in order)."""
+        """On the home loop: after everything posted so far."""
+        self._collect()
         self._queue.put_nowait(None)
         await self._task
         if self._error is not None:
