@@ -1,6 +1,6 @@
 """Read path: GetLatestPrices requests/s and latency under 50 concurrent clients beside
 an empty grpc.aio handler (the limit) and beside the same RPC answered by the database on
-every call (the read path before the latest-price table, ADR 0004), and ListPriceTicks
+every call (the read path before the latest-price table, ADR 0005), and ListPriceTicks
 paging deep into a large table (keyset: page 1,000 costs what page 1 costs). Load comes
 from a separate process so the client does not share the server's event loop.
 

@@ -7,7 +7,7 @@ keeps no per-source entries), the repository answers. Every value it holds was r
 from the database or announced after commit, and an entry is replaced only by a newer
 tick, so neither a late, older tick nor a re-delivery can overwrite a newer price.
 Memory grows with the number of (symbol, quote) series, never with the number of ticks.
-See docs/adr/0004-latest-prices-in-process.md.
+See docs/adr/0005-latest-prices-in-process.md.
 """
 
 from __future__ import annotations

@@ -100,7 +100,7 @@ async def with_latest_prices(
     repositories: LedgerRepositories, stream: PriceTickStream, feed: FeedStatus
 ) -> AsyncIterator[LedgerRepositories]:
     """The repositories the use cases get: price ticks behind this replica's latest-price
-    table, kept current from the stream while `feed` is live (ADR 0004)."""
+    table, kept current from the stream while `feed` is live (ADR 0005)."""
     table = LatestPriceTable(repositories.price_ticks, stream, feed)
     await table.start()
     try:
