@@ -152,56 +152,69 @@ async def naive(url: str) -> tuple[float, Decimal]:
         return seconds, sum(realized, Decimal(0))
 
 
-async def ours(
-    url: str,
-    calls: int,
-    *,
-    cached_fills: int = DEFAULT_CACHED_FILLS,
-    write: str = "",
-    inside: bool = False,
-) -> tuple[list[float], pnl_pb2.PnLSummary]:
-    """p50/p99 inputs: the seconds of each timed call. With `write`, every timed call
-    follows a one-fill batch written through another replica (its own repository, so
-    nothing of the server's process learns of it but through Postgres): a buy after
-    every stored fill, or with `inside` one dated in the middle of the history."""
-    engine = create_engine(url, pool_size=4)
+KINDS = ("full read", "cold", "cold, fill dated inside", "warm")
+
+
+async def ours(url: str, calls: int) -> tuple[dict[str, list[float]], pnl_pb2.PnLSummary]:
+    """The seconds of each timed call, by kind, the kinds interleaved call by call (a
+    drifting machine load then weighs on all of them alike). Two servers over one
+    Postgres: one keeps histories (cold and warm calls), one keeps nothing (full read).
+    A cold call follows a one-fill batch written through another replica (its own
+    repository: the server learns of it only through Postgres), a buy after every
+    stored fill or one dated in the middle of the history."""
+    engine = create_engine(url, pool_size=6)
     keys = MemoryApiKeyRepository()
     hasher = KeyHasher(StaticSecrets({PEPPER_SECRET: "bench-pepper"}))
     key = (await ApiKeys(keys, hasher, SystemClock()).create("bench", ["trading:read"])).plaintext
-    fills = PostgresFillRepository(engine, cached_fills=cached_fills)
-    books = TradingBooks(fills, PostgresMarkSource(engine), SystemClock())
-    server = GrpcServer(
-        [pnl_binding(books)],
-        interceptors=[AuthInterceptor(Authenticator(keys, hasher))],
-        max_send_message_bytes=64 * 1024 * 1024,
-    )
-    port = await server.start("127.0.0.1:0")
-    channel = aio.insecure_channel(f"127.0.0.1:{port}")
-    stub = pnl_pb2_grpc.PnLServiceStub(channel)
+    servers = []
+    stubs = {}
+    channels = []
+    for label, cached in (("kept", DEFAULT_CACHED_FILLS), ("bare", 0)):
+        fills = PostgresFillRepository(engine, cached_fills=cached)
+        books = TradingBooks(fills, PostgresMarkSource(engine), SystemClock())
+        server = GrpcServer(
+            [pnl_binding(books)],
+            interceptors=[AuthInterceptor(Authenticator(keys, hasher))],
+            max_send_message_bytes=64 * 1024 * 1024,
+        )
+        port = await server.start("127.0.0.1:0")
+        servers.append(server)
+        channels.append(aio.insecure_channel(f"127.0.0.1:{port}"))
+        stubs[label] = pnl_pb2_grpc.PnLServiceStub(channels[-1])
     metadata = (("authorization", f"Bearer {key}"),)
     request = pnl_pb2.GetPnLSummaryRequest(method=1)
-    times: list[float] = []
+    times: dict[str, list[float]] = {kind: [] for kind in KINDS}
     summary = None
     replica = PostgresFillRepository(engine)
+
+    async def write(name: str, at: datetime) -> None:
+        # Buys only (never an oversell); the naive baseline reads the final state
+        # afterwards, so the realized totals must still agree.
+        fill = Fill(name, OWNER, "C00", Side.BUY, Decimal(1), Decimal(100), at)
+        await replica.add_many(OWNER, [fill.normalized()])
+
+    async def timed(kind: str, stub: pnl_pb2_grpc.PnLServiceStub) -> pnl_pb2.PnLSummary:
+        began = time.perf_counter()
+        response = await stub.GetPnLSummary(request, metadata=metadata)
+        times[kind].append(time.perf_counter() - began)
+        return response.summary
+
     try:
-        await stub.GetPnLSummary(request, metadata=metadata)  # warm the pool and caches
+        for stub in stubs.values():
+            await stub.GetPnLSummary(request, metadata=metadata)  # warm pools and caches
         for call in range(calls):
-            if write:
-                # Buys only (never an oversell); the naive baseline reads the final
-                # state afterwards, so the realized totals must still agree.
-                at = datetime.now(UTC) - timedelta(minutes=30) + timedelta(seconds=call)
-                if inside:
-                    at -= SPAN / 2
-                fill = Fill(f"{write}-{call:04d}", OWNER, "C00", Side.BUY, Decimal(1),
-                            Decimal(100), at)  # fmt: skip
-                await replica.add_many(OWNER, [fill.normalized()])
-            began = time.perf_counter()
-            response = await stub.GetPnLSummary(request, metadata=metadata)
-            times.append(time.perf_counter() - began)
-            summary = response.summary
+            await timed("full read", stubs["bare"])
+            at = datetime.now(UTC) - timedelta(minutes=30) + timedelta(seconds=call)
+            await write(f"after-{call:04d}", at)
+            await timed("cold", stubs["kept"])
+            await write(f"inside-{call:04d}", at - SPAN / 2)
+            await timed("cold, fill dated inside", stubs["kept"])
+            summary = await timed("warm", stubs["kept"])
     finally:
-        await channel.close()
-        await server.stop(0)
+        for channel in channels:
+            await channel.close()
+        for server in servers:
+            await server.stop(0)
         await engine.dispose()
     assert summary is not None
     return times, summary
@@ -222,30 +235,22 @@ async def run(args: argparse.Namespace, url: str) -> None:
     await load(url, fills, ticks)
 
     print(f"measuring GetPnLSummary x {args.calls} through gRPC ...", flush=True)
-    full_times, _full = await ours(url, args.calls, cached_fills=0)
-    full_p50 = statistics.median(full_times)
-    print(
-        f"  full read: p50 {full_p50:7.3f} s   p99 {percentile(full_times, 0.99):7.3f} s   "
-        f"(min {min(full_times):.3f} s; nothing kept: every call reads all fills, as the "
-        "first call of a process, and before #9 every call after any write)"
-    )
-    cold_times, _cold = await ours(url, args.calls, write="cold")
-    cold_p50 = statistics.median(cold_times)
-    print(
-        f"  cold:  p50 {cold_p50:7.3f} s   p99 {percentile(cold_times, 0.99):7.3f} s   "
-        f"(min {min(cold_times):.3f} s; each call the first after a write through "
-        "another replica)"
-    )
-    inside_times, _inside = await ours(url, args.calls, write="inside", inside=True)
-    inside_p50 = statistics.median(inside_times)
-    print(
-        f"  cold, fill dated inside:  p50 {inside_p50:7.3f} s   "
-        f"p99 {percentile(inside_times, 0.99):7.3f} s   (min {min(inside_times):.3f} s; "
-        "the write is a buy 45 days back, merged into the kept history)"
-    )
-    times, summary = await ours(url, args.calls)
-    p50, p99 = statistics.median(times), percentile(times, 0.99)
-    print(f"  warm:  p50 {p50:7.3f} s   p99 {p99:7.3f} s   (min {min(times):.3f} s)")
+    every, summary = await ours(url, args.calls)
+    notes = {
+        "full read": "nothing kept: every call reads all fills, as a process's first call "
+        "and, before #9, every call after any write",
+        "cold": "each the first call after a write through another replica",
+        "cold, fill dated inside": "the write is a buy 45 days back, merged into place",
+        "warm": "no write since the last call",
+    }
+    p50s = {}
+    for kind, times in every.items():
+        p50s[kind] = statistics.median(times)
+        print(
+            f"  {kind}:  p50 {p50s[kind]:7.3f} s   p99 {percentile(times, 0.99):7.3f} s   "
+            f"(min {min(times):.3f} s; {notes[kind]})"
+        )
+    p50, full_p50, cold_p50 = p50s["warm"], p50s["full read"], p50s["cold"]
     print(
         f"         realized {summary.realized_pnl[:24]}  closing {summary.closing_trades:,}  "
         f"sharpe {summary.sharpe_ratio[:8] or 'n/a'}  unmarked {list(summary.unmarked)}"
