@@ -63,7 +63,8 @@ class CatalystEventFeed:
             # Someone else NOTIFYing on our channel must not stop the feed.
             logger.error("ignored a malformed catalyst event notification")
             return
-        self._pending.put_nowait(keys)
+        if keys:
+            self._pending.put_nowait(keys)
 
     def interrupt(self, reason: str) -> None:
         self._fanout.interrupt(reason)
@@ -71,6 +72,8 @@ class CatalystEventFeed:
     async def _run(self) -> None:
         while True:
             keys = await self._pending.get()
+            if not self._fanout.subscriber_count:
+                continue  # no one to hand them to: spare the database the fetch
             try:
                 with storage_errors():
                     events = await catalyst_notifications.fetch_events(self._engine, keys)
