@@ -13,7 +13,7 @@ import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from omc.application.agent_ports import (
@@ -101,6 +101,14 @@ class AgentSessions:
     # --- sessions ---------------------------------------------------------------------
 
     async def create_session(self, principal: Principal, goal: str = "") -> AgentSession:
+        session, _ = await self.open_session(principal, goal)
+        return session
+
+    async def open_session(
+        self, principal: Principal, goal: str = ""
+    ) -> tuple[AgentSession, list[AgentEvent]]:
+        """A new session and its opening events, for a stream to send at once: its
+        first event is the one that tells the client which session to resume."""
         goal = _text(goal, "goal", required=False)
         now = self._clock.now()
         session = AgentSession(
@@ -113,14 +121,12 @@ class AgentSessions:
             updated_at=now,
         )
         await self._store.create(session)
-        await self._store.append(
+        opening = await self._store.append(
             session.session_id,
             [NewEvent(EventKind.SESSION_STARTED, {"goal": goal, "model": self._model_id})],
             now,
         )
-        stored = await self._store.get(session.session_id)
-        assert stored is not None
-        return stored
+        return replace(session, last_seq=opening[-1].seq), opening
 
     async def get_session(self, principal: Principal, session_id: str) -> AgentSession:
         session = await self._store.get(session_id.strip()) if session_id.strip() else None

@@ -113,9 +113,9 @@ class AgentServicer(agent_pb2_grpc.AgentServiceServicer):
     async def _new_session(self, principal: Any, question: str) -> AsyncIterator[AgentEvent]:
         """A new session's stream from its first event. "Session started" goes out before
         the turn begins, so the client hears back at once however busy the server is."""
-        session = await self._sessions.create_session(principal, question)
+        session, opening = await self._sessions.open_session(principal, question)
         seen = 0
-        async for event in await self._sessions.follow(principal, session.session_id, 0):
+        for event in opening:
             seen = event.seq
             yield event
         async for event in await self._sessions.ask(principal, session.session_id, question):
