@@ -8,8 +8,11 @@ from typing import Any
 
 import pytest
 from pydantic import SecretStr
+from sqlalchemy import text
 
 from omc.adapters.postgres.engine import create_engine
+from omc.adapters.postgres.listener import APPLICATION_NAME, PostgresPriceTickListener
+from omc.application.fanout import PriceTickFanout
 from omc.bootstrap.database_password import RotatingPassword, rotating_password
 from omc.bootstrap.settings import Settings
 
@@ -49,6 +52,46 @@ async def test_new_connections_use_the_password_current_at_connect_time(
         assert await _password_of_a_new_connection(engine) == "after-rotation"
     finally:
         await engine.dispose()
+
+
+async def test_the_price_listener_reconnects_with_the_rotated_password(
+    postgres_url: str,
+) -> None:
+    secrets = RotatableSecrets("before-rotation")
+    password = RotatingPassword(secrets)
+    await password.refresh()
+    listener = PostgresPriceTickListener(
+        postgres_url, PriceTickFanout(), password=password.current, initial_backoff=0.05
+    )
+    engine = create_engine(postgres_url, pool_size=1)
+    await listener.start()
+    try:
+        assert _listening_password(listener) == "before-rotation"
+        secrets.password = "after-rotation"
+        await password.refresh()
+        async with engine.connect() as connection:
+            await connection.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE application_name = :name AND datname = current_database()"
+                ),
+                {"name": APPLICATION_NAME},
+            )
+        async with asyncio.timeout(10):
+            while listener.reconnects < 1:  # noqa: ASYNC110 (polls a plain counter)
+                await asyncio.sleep(0.02)
+        assert _listening_password(listener) == "after-rotation"
+    finally:
+        await listener.stop()
+        await engine.dispose()
+
+
+def _listening_password(listener: PostgresPriceTickListener) -> str | None:
+    # The listener's one connection is private by design; its libpq password is the
+    # only observable proof of which secret value it connected with.
+    connection = listener._connection
+    assert connection is not None
+    return connection.info.password
 
 
 async def test_a_failed_refresh_keeps_the_last_known_password() -> None:

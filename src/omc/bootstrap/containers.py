@@ -72,10 +72,17 @@ async def open_engine(
 
 
 async def run_listener(
-    url: str, fanout: PriceTickFanout, engine: AsyncEngine, catalyst_fanout: CatalystEventFanout
+    url: str,
+    fanout: PriceTickFanout,
+    engine: AsyncEngine,
+    catalyst_fanout: CatalystEventFanout,
+    password: RotatingPassword | None,
 ) -> AsyncIterator[PostgresPriceTickListener]:
     listener = PostgresPriceTickListener(
-        url, fanout, catalyst_events=CatalystEventFeed(engine, catalyst_fanout)
+        url,
+        fanout,
+        catalyst_events=CatalystEventFeed(engine, catalyst_fanout),
+        password=None if password is None else password.current,
     )
     await listener.start()
     try:
@@ -147,6 +154,7 @@ class Storage(containers.DeclarativeContainer):
         fanout=core.fanout,
         engine=engine,
         catalyst_fanout=core.catalyst_fanout,
+        password=password,
     )
 
     repositories = providers.Selector(

@@ -13,9 +13,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import psycopg
+from psycopg.conninfo import make_conninfo
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from omc.adapters.postgres import catalyst_notifications
@@ -96,6 +98,7 @@ class PostgresPriceTickListener:
         fanout: PriceTickFanout,
         *,
         catalyst_events: CatalystEventFeed | None = None,
+        password: Callable[[], str | None] | None = None,
         health_interval: float = 15.0,
         initial_backoff: float = 0.1,
         max_backoff: float = 5.0,
@@ -104,6 +107,8 @@ class PostgresPriceTickListener:
         self._url = libpq_url(url)
         self._fanout = fanout
         self._catalyst_events = catalyst_events
+        # Asked at every (re)connect: a password rotated since start-up must be used.
+        self._password = password
         self._health_interval = health_interval
         self._initial_backoff = initial_backoff
         self._max_backoff = max_backoff
@@ -148,8 +153,9 @@ class PostgresPriceTickListener:
         return self._connections
 
     async def _connect(self) -> psycopg.AsyncConnection[Any]:
+        password = self._password() if self._password is not None else None
         connection = await psycopg.AsyncConnection.connect(
-            self._url,
+            make_conninfo(self._url, password=password) if password else self._url,
             autocommit=True,
             connect_timeout=self._connect_timeout,
             application_name=APPLICATION_NAME,
