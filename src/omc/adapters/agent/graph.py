@@ -665,6 +665,10 @@ class LangGraphEngine:
                     config,
                     context=ctx,
                     stream_mode="updates",
+                    # A turn is never resumed from the middle (an interrupted one is
+                    # marked so and asked again), only from a clarification: state is
+                    # saved when the run stops, not after every step (2 writes, not 40).
+                    durability="exit",
                 ):
                     pending = chunk.get("__interrupt__") if isinstance(chunk, dict) else None
                     if pending:
