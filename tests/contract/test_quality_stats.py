@@ -3,6 +3,7 @@ reports (and each gives the expected figures)."""
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -139,6 +140,55 @@ async def test_gap_and_outlier_scenario_reports_are_equal(pair: Pair) -> None:
     }
     sol = next(g for g in exchange.gaps if g.key == "SOL/AUD")
     assert (sol.start, sol.end) == (NOW - timedelta(hours=1), NOW - timedelta(minutes=30))
+
+
+async def test_busy_price_window_stats_are_equal(pair: Pair) -> None:
+    """Several sources per interval at uneven times, dropped intervals (more gaps than the
+    report lists, many of one length), spikes (more than it lists), invalid quotes, a
+    window not aligned to the cadence: the stats themselves, not only the report, agree."""
+    rng = random.Random(9)
+    end = NOW - timedelta(seconds=3)
+    start = end - timedelta(hours=3)
+    records: list[PriceTick] = []
+    for symbol, base in (("BTC", 100_000), ("ETH", 3_000), ("SOL", 20), ("ADA", 1)):
+        for index in range(3 * 360):
+            # The longest gap spans the first and second hour blocks.
+            if rng.random() < 0.15 or (symbol == "ADA" and 350 <= index < 375):
+                continue
+            for source in ("a", "b", "c")[: rng.randint(1, 3)]:
+                at = start + timedelta(seconds=10 * index + rng.randint(0, 9_999) / 1000)
+                last = Decimal(base) * (1 + Decimal(rng.randint(-300, 300)) / 100_000)
+                if rng.random() < 0.01:
+                    last *= 3  # a spike
+                bid, ask = last - last / 1000, last + last / 1000
+                roll = rng.random()
+                if roll < 0.01:
+                    bid, ask = ask, bid  # crossed
+                elif roll < 0.02:
+                    bid = last / 2  # far too wide
+                elif roll < 0.03:
+                    bid = ask = None
+                records.append(PriceTick(symbol, last, at, source, "AUD", bid=bid, ask=ask))
+    await pair.add("price_ticks", records)
+    query = POLICY.query(end, NOW, timedelta(hours=3))
+    memory = await MemoryQualityStats(pair.memory).stats(query, [Ledger.EXCHANGE])
+    postgres = await PostgresQualityStats(pair.engine).stats(query, [Ledger.EXCHANGE])
+    assert memory == postgres
+    exchange = postgres.ledgers[0]
+    assert len(exchange.gaps) == len(exchange.outliers) == POLICY.max_gaps
+    longest = exchange.gaps[0]
+    assert longest.key == "ADA/AUD"
+    assert (
+        longest.start
+        <= start + timedelta(seconds=3_500)
+        < start + timedelta(seconds=3_750)
+        <= longest.end
+    )
+    assert {rule for rule, count in exchange.rules[0].by_rule if count} >= {
+        "bid_not_above_ask",
+        "spread_within_bound",
+        "within_k_mad",
+    }
 
 
 async def test_every_ledger_reports_equal(pair: Pair) -> None:

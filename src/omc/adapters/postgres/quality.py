@@ -1,18 +1,23 @@
-"""Quality aggregates computed by PostgreSQL, never by shipping rows to Python.
+"""Quality aggregates computed where the data lives, in PostgreSQL.
 
-Prices, the big table, are read once: the window's ticks collapse into one row per
-(series, cadence interval) in a temporary table (a parallel hash aggregate), and every
-other figure - coverage, gaps (lag() over intervals), hourly volume, MAD bands
-(percentile_cont over interval mid-prices) - comes from that small table. Only ticks in
-intervals already flagged as out of band are read again, through the key index. Series
-are found with a loose index scan. Everything runs in one REPEATABLE READ transaction,
-so the figures describe one snapshot. The definitions mirror omc.adapters.memory.quality
-one for one; the contract test holds the two to equal reports.
+Prices, the big table, are read once: one hash aggregate per (series, hour block) counts
+the rules and hands back each group's interval indexes and prices as two binary arrays.
+The MAD bands and gaps are then computed by the very domain functions the in-memory
+source uses (omc.domain.quality.price_series): per-interval grouping and percentile_cont
+in SQL needed a hash table of one group per interval and three sorts of all intervals,
+several times the cost of the pass itself. Only ticks in intervals beyond their band are
+read again, through the key index. Series are found with a loose index scan. Everything
+runs in one REPEATABLE READ transaction, so the figures describe one snapshot. The other
+definitions mirror omc.adapters.memory.quality one for one; the contract test holds the
+two to equal reports.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import heapq
+import itertools
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -23,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from omc.domain.quality import Coverage, LedgerStats, Outlier, QualityStats, RuleCounts
 from omc.domain.quality import policy as p
 from omc.domain.quality.policy import StatsQuery
-from omc.domain.quality.price_series import mad_band, series_gaps, top_gaps
+from omc.domain.quality.price_series import interior_gaps, mad_band, series_gaps, top_gaps
 from omc.domain.record import Ledger
 
 HOUR = timedelta(hours=1)
@@ -238,30 +243,38 @@ async def _prices(connection: AsyncConnection, query: StatsQuery) -> LedgerStats
     future = await _scalar(
         connection, "SELECT count(*) FROM price_ticks WHERE observed_at > :now", now=query.now
     )
-    groups = await _ticks_by_hour(connection, query, per_hour)
 
     hourly = [0] * query.hours
     totals = [0] * 6  # records, missing, nonpositive, crossed, wide, invalid
-    by_series: dict[tuple[str, str], list[tuple[int, list[int], list[float]]]] = {}
-    for symbol, quote, hour, *counts, intervals, prices in groups:
+    blocks: dict[tuple[str, str], list[_Block]] = {}
+    flagged: list[tuple[str, str, int, float, float]] = []
+    # Streamed: only one hour block's ticks are in Python at a time, whatever the window.
+    async for symbol, quote, hour, *counts, intervals, prices in _ticks_by_hour(
+        connection, query, per_hour
+    ):
         hourly[hour] += counts[0]
         for index, count in enumerate(counts):
             totals[index] += count
-        by_series.setdefault((symbol, quote), []).append((hour, intervals, prices))
+        present, beyond = _hour_block(intervals, prices, query)
+        flagged += [(symbol, quote, *interval) for interval in beyond]
+        blocks.setdefault((symbol, quote), []).append(
+            _Block(
+                hour,
+                len(present),
+                present[0],
+                present[-1],
+                heapq.nsmallest(query.max_gaps, interior_gaps(present), key=_longest_first),
+            )
+        )
 
     coverage: list[Coverage] = []
     found: list[tuple[str, int, int]] = []
-    flagged: list[tuple[str, str, int, float, float]] = []
     for row in series:
         key = f"{row.symbol}/{row.quote}"
-        present: list[int] = []
-        for _, intervals, prices in sorted(by_series.get((row.symbol, row.quote), ())):
-            low, high = _interval_extremes(intervals, prices)
-            present += high
-            flagged += _flagged(row.symbol, row.quote, low, high, query)
         first = max(0, query.bucket(max(query.start, row.first_seen), cadence))
-        coverage.append(Coverage(key, n_intervals - first, len(present), row.newest))
-        found.extend((key, begin, end) for begin, end in series_gaps(first, present, n_intervals))
+        own = sorted(blocks.get((row.symbol, row.quote), ()), key=lambda block: block.hour)
+        coverage.append(Coverage(key, n_intervals - first, sum(b.filled for b in own), row.newest))
+        found.extend((key, begin, end) for begin, end in _series_gaps(first, own, n_intervals))
 
     records, missing, nonpositive, crossed, wide, invalid = totals
     outliers, outlier_count = await _price_outliers(connection, query, flagged)
@@ -290,15 +303,52 @@ async def _prices(connection: AsyncConnection, query: StatsQuery) -> LedgerStats
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Block:
+    """What one (series, hour block) leaves once its ticks are processed: its present
+    intervals' count and ends, and its longest interior gaps (only those can make the
+    report's list: the ones they displace are no longer than any of them)."""
+
+    hour: int
+    filled: int
+    first: int
+    last: int
+    gaps: list[tuple[int, int]]
+
+
+def _longest_first(gap: tuple[int, int]) -> tuple[int, int]:
+    return gap[0] - gap[1], gap[0]
+
+
+def _series_gaps(first: int, blocks: Sequence[_Block], intervals: int) -> Iterator[tuple[int, int]]:
+    """series_gaps over a series' hour blocks (in hour order): the runs before, between
+    and after them, and each block's longest interior runs."""
+    if not blocks:
+        yield from series_gaps(first, (), intervals)
+        return
+    if blocks[0].first > first:
+        yield first, blocks[0].first
+    for block in blocks:
+        yield from block.gaps
+    for before, after in itertools.pairwise(blocks):
+        if after.first - before.last > 1:
+            yield before.last + 1, after.first
+    if blocks[-1].last < intervals - 1:
+        yield blocks[-1].last + 1, intervals
+
+
 async def _ticks_by_hour(
     connection: AsyncConnection, query: StatsQuery, per_hour: int
-) -> list[tuple[Any, ...]]:
+) -> AsyncIterator[tuple[Any, ...]]:
     """Rows of (symbol, quote, hour, records, missing, nonpositive, crossed, wide,
     invalid, interval indexes, prices), straight from the driver: the arrays load as
     Python lists in psycopg's C code, with no per-row SQLAlchemy processing."""
     pooled = await connection.get_raw_connection()
     driver: psycopg.AsyncConnection[Any] = pooled.driver_connection  # type: ignore[assignment]
-    async with driver.cursor(binary=True) as cursor:
+    # A server-side cursor: the blocks come a batch per round trip, and only one batch
+    # is ever held in the client, whatever the window.
+    async with driver.cursor("quality_hour_blocks", binary=True) as cursor:
+        cursor.itersize = 256
         await cursor.execute(
             _TICKS_BY_HOUR,
             {
@@ -311,40 +361,39 @@ async def _ticks_by_hour(
                 "bid_factor": 2 + query.max_spread,
             },
         )
-        return await cursor.fetchall()
+        async for row in cursor:
+            yield row
 
 
-def _interval_extremes(
-    intervals: list[int], prices: list[float]
-) -> tuple[dict[int, float], dict[int, float]]:
-    """Lowest and highest price per interval, both keyed in ascending interval order."""
-    ticks = sorted(zip(intervals, prices, strict=True))
-    # Later pairs overwrite earlier ones: in ascending order the last price of an interval
-    # is its highest, in descending order its lowest.
-    high = dict(ticks)
-    if len(high) == len(ticks):
-        return high, high
-    low = dict(reversed(ticks))
-    return {index: low[index] for index in high}, high
-
-
-def _flagged(
-    symbol: str, quote: str, low: dict[int, float], high: dict[int, float], query: StatsQuery
-) -> list[tuple[str, str, int, float, float]]:
-    """Intervals of one (series, hour block) whose extremes lie beyond its MAD band: only
-    their ticks can be outliers, and only those are read again."""
-    band = mad_band([(low[index] + price) / 2 for index, price in high.items()], query)
+def _hour_block(
+    intervals: list[int], prices: list[float], query: StatsQuery
+) -> tuple[list[int], list[tuple[int, float, float]]]:
+    """One (series, hour block)'s present intervals, ascending, and the intervals whose
+    prices lie beyond the block's MAD band, with its median and scale: only their ticks
+    can be outliers, and only those are read again."""
+    present = sorted(set(intervals))
+    if len(present) == len(intervals):
+        # One tick per interval, the usual case: its mid-price (p + p) / 2 is p exactly.
+        keys, lows, highs = intervals, prices, prices
+        band = mad_band(prices, query)
+    else:
+        ticks = sorted(zip(intervals, prices, strict=True))
+        # Later pairs overwrite earlier ones: in ascending order the last price of an
+        # interval is its highest, in descending order its lowest.
+        high, low = dict(ticks), dict(reversed(ticks))
+        keys, lows, highs = present, [low[i] for i in present], [high[i] for i in present]
+        band = mad_band([(lo + hi) / 2 for lo, hi in zip(lows, highs, strict=True)], query)
     if band is None:
-        return []
+        return present, []
     median, scale = band
     limit = query.mad_k * scale
-    # Float subtraction is monotonic: no interval is beyond unless the hour's extremes are.
-    if max(high.values()) - median <= limit and median - min(low.values()) <= limit:
-        return []
-    return [
-        (symbol, quote, index, median, scale)
-        for index, price in high.items()
-        if max(abs(low[index] - median), abs(price - median)) > limit
+    # Float subtraction is monotonic: no interval is beyond unless the block's extremes are.
+    if max(highs) - median <= limit and median - min(lows) <= limit:
+        return present, []
+    return present, [
+        (index, median, scale)
+        for index, lo, hi in zip(keys, lows, highs, strict=True)
+        if max(abs(lo - median), abs(hi - median)) > limit
     ]
 
 
