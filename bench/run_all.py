@@ -411,7 +411,9 @@ def markdown(meta: dict[str, Any], outcomes: list[Outcome]) -> str:
         f"- Machine: {m['cpu']}, {m['cores']} cores, {m['ram']} RAM; {m['os']}",
         f"- Python {m['python']}, PostgreSQL {m['postgres']} (embedded, same machine)",
         f"- Load average (1, 5, 15 min) at start: {meta['load_start']}; at end: {meta['load_end']}",
-        f"- Total wall time: {meta['seconds']:.0f} s",
+        f"- Total wall time: {meta['seconds']:.0f} s ("
+        + ", ".join(f"{o.key} {o.seconds:.0f} s" for o in outcomes)
+        + ")",
         "",
         "## Goals",
         "",
