@@ -1,6 +1,7 @@
 """Ingest throughput: price ticks through gRPC IngestPriceTicks into Postgres, beside
 raw COPY of the same rows (the physical limit) and one INSERT per row (the naive
-baseline), all in one run against one database.
+baseline), all in one run against one database. COPY and IngestPriceTicks batches
+alternate, so the ratio holds even while other processes load the machine.
 
 Feeds send canonical ticks (upper-case symbols, plain decimals), which take the
 column-wise fast path; the same rows with lower-case symbols are valid too but take the
@@ -18,6 +19,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from grpc import aio
@@ -79,21 +81,17 @@ def truncate(url: str) -> None:
         conn.execute("VACUUM ANALYZE price_ticks")
 
 
-def raw_copy(url: str, data: list[tuple[object, ...]], batch: int) -> float:
-    """The limit: COPY the same rows into a table shaped and indexed like price_ticks."""
-    with psycopg.connect(libpq_url(url)) as conn:
-        conn.execute("CREATE TABLE bench_copy_ticks (LIKE price_ticks INCLUDING ALL)")
-        conn.commit()
-        started = time.perf_counter()
-        for offset in range(0, len(data), batch):
-            with (
-                conn.cursor() as cur,
-                cur.copy(f"COPY bench_copy_ticks ({', '.join(COLUMNS)}) FROM STDIN") as copy,
-            ):
-                for row in data[offset : offset + batch]:
-                    copy.write_row(row)
-            conn.commit()
-        return time.perf_counter() - started
+async def copy_batch(conn: psycopg.AsyncConnection[Any], rows: list[tuple[object, ...]]) -> float:
+    """The limit: COPY the rows into a table shaped and indexed like price_ticks."""
+    started = time.perf_counter()
+    async with (
+        conn.cursor() as cur,
+        cur.copy(f"COPY bench_copy_ticks ({', '.join(COLUMNS)}) FROM STDIN") as copy,
+    ):
+        for row in rows:
+            await copy.write_row(row)
+    await conn.commit()
+    return time.perf_counter() - started
 
 
 def per_row_insert(url: str, data: list[tuple[object, ...]]) -> float:
@@ -111,8 +109,16 @@ def per_row_insert(url: str, data: list[tuple[object, ...]]) -> float:
 
 
 async def through_grpc(
-    url: str, data: list[tuple[object, ...]], batch: int, *, canonical: bool = True
-) -> float:
+    url: str,
+    data: list[tuple[object, ...]],
+    batch: int,
+    *,
+    canonical: bool = True,
+    copy_beside: bool = False,
+) -> tuple[float, float]:
+    """Seconds spent in IngestPriceTicks calls, and with `copy_beside` in COPYing the
+    same batches into a twin table: the two alternate batch by batch, so a change in the
+    machine's load (other processes) weighs on both alike."""
     engine = create_engine(url)
     fanout = PriceTickFanout()
     use_cases = LedgerUseCases.build(postgres_repositories(engine), fanout, SystemClock())
@@ -121,27 +127,33 @@ async def through_grpc(
         max_receive_message_bytes=64 * 1024 * 1024,
     )
     port = await server.start("127.0.0.1:0")
+    batches = [data[i : i + batch] for i in range(0, len(data), batch)]
     requests = [
-        pb.IngestPriceTicksRequest(
-            ticks=[to_proto(r, canonical=canonical) for r in data[i : i + batch]]
-        )
-        for i in range(0, len(data), batch)
+        pb.IngestPriceTicksRequest(ticks=[to_proto(r, canonical=canonical) for r in rows])
+        for rows in batches
     ]
+    conn = await psycopg.AsyncConnection.connect(libpq_url(url))
     try:
+        await conn.execute("CREATE TABLE bench_copy_ticks (LIKE price_ticks INCLUDING ALL)")
+        await conn.commit()
         async with aio.insecure_channel(
             f"127.0.0.1:{port}", options=[("grpc.max_send_message_length", 64 * 1024 * 1024)]
         ) as channel:
             stub = ledger_pb2_grpc.LedgerServiceStub(channel)
-            started = time.perf_counter()
+            grpc_s = copy_s = 0.0
             inserted = 0
-            for request in requests:
+            for rows, request in zip(batches, requests, strict=True):
+                if copy_beside:
+                    copy_s += await copy_batch(conn, rows)
+                started = time.perf_counter()
                 response = await stub.IngestPriceTicks(request)
+                grpc_s += time.perf_counter() - started
                 inserted += response.inserted
-            elapsed = time.perf_counter() - started
             if inserted != len(data):
                 raise SystemExit(f"expected {len(data)} inserted, got {inserted}")
-            return elapsed
+            return grpc_s, copy_s
     finally:
+        await conn.close()
         await server.stop(1)
         await engine.dispose()
 
@@ -159,12 +171,10 @@ def main() -> None:
     report = Report("Ingest: price ticks into Postgres")
     with bench_database() as url:
         truncate(url)
-        copy_s = raw_copy(url, data, args.batch)
-        truncate(url)
-        grpc_s = asyncio.run(through_grpc(url, data, args.batch))
+        grpc_s, copy_s = asyncio.run(through_grpc(url, data, args.batch, copy_beside=True))
         truncate(url)
         general_rows = data[: min(args.general_ticks, len(data))]
-        general_s = asyncio.run(through_grpc(url, general_rows, args.batch, canonical=False))
+        general_s, _ = asyncio.run(through_grpc(url, general_rows, args.batch, canonical=False))
         truncate(url)
         baseline_rows = data[: min(args.baseline_ticks, len(data))]
         naive_s = per_row_insert(url, baseline_rows)

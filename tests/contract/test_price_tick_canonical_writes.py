@@ -1,14 +1,21 @@
 """PriceTickRepository.add_canonical is add_many without the records: the same rows,
-counts and announcements, over memory and Postgres (there through COPY text written in
-chunks, the merge path for existing keys, and NOTIFY)."""
+counts and announcements, over memory and Postgres (there through COPY text written part
+by part, the merge path for existing keys, and NOTIFY)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-from omc.adapters.postgres.tick_copy import CHUNK_ROWS
+import pytest
+
 from omc.application.fanout import PriceTickFanout
-from omc.application.ports import IngestResult, LedgerRepositories, PageRequest
+from omc.application.ports import (
+    IngestResult,
+    LedgerRepositories,
+    PageRequest,
+    PriceTickRepository,
+)
 from omc.domain.exchange import PriceTick
 from omc.domain.tick_columns import CanonicalPriceTicks, PriceTickColumns
 from tests.contract.test_latest_prices import (  # noqa: F401 (fixtures used by name)
@@ -44,6 +51,15 @@ def canonical(ticks: list[PriceTick]) -> CanonicalPriceTicks:
     return result
 
 
+def parts(ticks: list[PriceTick], rows: int = 2) -> list[CanonicalPriceTicks]:
+    """In parts of `rows`, as a batch is taken in parts."""
+    return [canonical(ticks[start : start + rows]) for start in range(0, len(ticks), rows)]
+
+
+async def add(repo: PriceTickRepository, ticks: list[PriceTick], rows: int = 2) -> IngestResult:
+    return await repo.add_canonical(parts(ticks, rows), len(ticks))
+
+
 def edge_ticks() -> list[PriceTick]:
     return [
         tick(
@@ -76,10 +92,9 @@ async def everything(repositories: LedgerRepositories) -> list[PriceTick]:
 
 async def test_stores_exactly_the_records(repositories: LedgerRepositories) -> None:
     sent = edge_ticks()
-    ticks = canonical(sent)
-    assert ticks.records() == sent
+    assert [t for part in parts(sent) for t in part.records()] == sent
 
-    assert await repositories.price_ticks.add_canonical(ticks) == IngestResult(inserted=3)
+    assert await add(repositories.price_ticks, sent) == IngestResult(inserted=3)
 
     got = await everything(repositories)
     assert got == sent
@@ -91,35 +106,71 @@ async def test_existing_keys_are_duplicates_and_the_rest_lands(
 ) -> None:
     repo = repositories.price_ticks
     first = [tick("BTC", 1), tick("ETH", 1)]
-    assert await repo.add_canonical(canonical(first)) == IngestResult(inserted=2)
-    assert await repo.add_canonical(canonical(first)) == IngestResult(duplicate=2)
+    assert await add(repo, first) == IngestResult(inserted=2)
+    assert await add(repo, first) == IngestResult(duplicate=2)
 
     mixed = [tick("BTC", 1), tick("SOL", 1), tick("ETH", 1, source="kraken")]
-    assert await repo.add_canonical(canonical(mixed)) == IngestResult(inserted=2, duplicate=1)
+    assert await add(repo, mixed) == IngestResult(inserted=2, duplicate=1)
 
     assert sorted(exact(await everything(repositories))) == sorted(exact([*first, *mixed[1:]]))
 
 
 async def test_an_empty_batch_is_nothing(repositories: LedgerRepositories) -> None:
-    empty = CanonicalPriceTicks((), (), (), (), (), (), (), (), ())
-    assert await repositories.price_ticks.add_canonical(empty) == IngestResult()
+    assert await repositories.price_ticks.add_canonical([], 0) == IngestResult()
     assert await everything(repositories) == []
+
+
+class Unsure(Exception):
+    pass
+
+
+async def test_a_part_that_fails_to_come_leaves_nothing_stored_or_announced(
+    repositories: LedgerRepositories, price_tick_fanout: PriceTickFanout
+) -> None:
+    repo = repositories.price_ticks
+    sent = [tick(f"S{i}", 1) for i in range(5)]
+
+    def then_unsure() -> Iterator[CanonicalPriceTicks]:
+        yield from parts(sent[:4])  # taken, and for Postgres already in the COPY
+        raise Unsure
+
+    async with price_tick_fanout.subscribe(frozenset(), None) as ticks:
+        await add(repo, [tick("OLD", 0)])
+        assert [t.symbol for t in await take(ticks, 1)] == ["OLD"]
+        with pytest.raises(Unsure):
+            await repo.add_canonical(then_unsure(), len(sent))
+        # The same batch whole afterwards: the first announcement is its first tick.
+        assert await add(repo, sent) == IngestResult(inserted=5)
+        assert await take(ticks, 5) == sent
+
+    assert len(await everything(repositories)) == 6
+
+
+async def test_existing_keys_in_a_later_part_send_the_whole_batch_through_staging(
+    repositories: LedgerRepositories,
+) -> None:
+    repo = repositories.price_ticks
+    await add(repo, [tick("S4", 1)])
+    sent = [tick(f"S{i}", 1) for i in range(6)]  # S4 sits in the last of three parts
+
+    assert await add(repo, sent) == IngestResult(inserted=5, duplicate=1)
+    assert len(await everything(repositories)) == 6
 
 
 async def test_new_ticks_are_announced_once_in_order(
     repositories: LedgerRepositories, price_tick_fanout: PriceTickFanout
 ) -> None:
-    # Several COPY chunks and many NOTIFY payloads.
+    # Many parts and many NOTIFY payloads.
     sent = [
         tick(f"S{i % 50}", i // 50, source="a-rather-long-source-name-for-size", volume="1" * 28)
-        for i in range(2 * CHUNK_ROWS + 7)
+        for i in range(2_007)
     ]
     async with price_tick_fanout.subscribe(frozenset(), None) as ticks:
-        await repositories.price_ticks.add_canonical(canonical(sent))
+        await add(repositories.price_ticks, sent, rows=500)
         assert await take(ticks, len(sent)) == sent
 
         fresh = tick("NEW", 0)
-        await repositories.price_ticks.add_canonical(canonical([sent[0], fresh]))
+        await add(repositories.price_ticks, [sent[0], fresh])
         # Announcements arrive in commit order: a re-announced duplicate would come first.
         assert await take(ticks, 1) == [fresh]
 
@@ -130,7 +181,7 @@ async def test_the_latest_price_table_reads_back_a_canonical_batch_at_once(
     replica: Replica,  # noqa: F811 (the fixture imported above)
 ) -> None:
     await primed(replica.table)
-    await replica.cached.add_canonical(canonical([tick("BTC", 1, last="1.50"), tick("ETH", 1)]))
+    await add(replica.cached, [tick("BTC", 1, last="1.50"), tick("ETH", 1)])
 
     # No waiting: the commit was read back into the table before add_canonical returned.
     assert shown(await replica.cached.latest(["BTC", "ETH"], None, None)) == [

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from omc.application.errors import FieldViolation, ValidationError
 from omc.application.ports import Clock, IngestResult, PriceTickRepository, RecordRepository
 from omc.domain.exchange import PriceTick
 from omc.domain.record import LedgerRecord, natural_key
-from omc.domain.tick_columns import PriceTickColumns
+from omc.domain.tick_columns import CanonicalPriceTicks, PriceTickColumns
 
 R = TypeVar("R", bound=LedgerRecord)
 
@@ -78,8 +79,9 @@ class RecordIngestor(Generic[R]):
 
 
 class PriceTickIngestor(RecordIngestor[PriceTick]):
-    """Price ticks, the bulk feed: a batch that arrives column by column and is certainly
-    valid and canonical is stored without a record per tick."""
+    """Price ticks, the bulk feed: a batch that arrives column by column, in parts, and
+    is certainly valid and canonical is stored without a record per tick, each part
+    checked while the storage takes in the one before."""
 
     def __init__(
         self, repository: PriceTickRepository, clock: Clock, *, max_batch: int = DEFAULT_MAX_BATCH
@@ -88,16 +90,36 @@ class PriceTickIngestor(RecordIngestor[PriceTick]):
         self._ticks = repository
 
     async def columns(
-        self, columns: PriceTickColumns, records: Callable[[], Sequence[PriceTick]]
+        self,
+        parts: Iterable[PriceTickColumns],
+        count: int,
+        records: Callable[[], Sequence[PriceTick]],
     ) -> IngestResult:
         """The outcome of `self(records())` (same rows, counts, violations and
-        announcements), where `records` builds the same batch as records; it is called
-        only when the shortcut cannot vouch for the batch."""
-        if 0 < len(columns) <= self._max_batch:
-            canonical = columns.canonical(self._clock.now())
-            if canonical is not None:
-                return await self._ticks.add_canonical(canonical)
+        announcements) for a batch of `count` ticks given as consecutive `parts`, where
+        `records` builds the same batch as records; it is called only when the shortcut
+        cannot vouch for the whole batch, after anything written for it is undone."""
+        if 0 < count <= self._max_batch:
+            try:
+                return await self._ticks.add_canonical(
+                    _vouched_for(parts, self._clock.now()), count
+                )
+            except _Unsure:
+                pass
         return await self(records())
+
+
+class _Unsure(Exception):
+    """A part the shortcut cannot vouch for: the write it was feeding is abandoned."""
+
+
+def _vouched_for(parts: Iterable[PriceTickColumns], now: datetime) -> Iterator[CanonicalPriceTicks]:
+    seen: set[tuple[Hashable, ...]] = set()
+    for part in parts:
+        canonical = part.canonical(now, seen)
+        if canonical is None:
+            raise _Unsure
+        yield canonical
 
 
 def _observed_at(record: Any) -> Any:

@@ -16,7 +16,7 @@ import asyncio
 import builtins
 import contextlib
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Protocol
 
 from omc.application.errors import StorageUnavailable, StreamInterrupted, SubscriberTooSlow
@@ -249,10 +249,17 @@ class CachedPriceTickRepository(PriceTickRepository):
             await self._table.refresh(list(dict.fromkeys(tick.symbol for tick in records)))
         return result
 
-    async def add_canonical(self, ticks: CanonicalPriceTicks) -> IngestResult:
-        result = await self._inner.add_canonical(ticks)
+    async def add_canonical(self, parts: Iterable[CanonicalPriceTicks], count: int) -> IngestResult:
+        symbols: dict[str, None] = {}
+
+        def noting_symbols() -> Iterator[CanonicalPriceTicks]:
+            for part in parts:
+                symbols.update(dict.fromkeys(part.symbols))
+                yield part
+
+        result = await self._inner.add_canonical(noting_symbols(), count)
         if result.inserted or result.updated:
-            await self._table.refresh(list(dict.fromkeys(ticks.symbols)))
+            await self._table.refresh(list(symbols))
         return result
 
     async def list(self, conditions: Sequence[Condition], page: PageRequest) -> Page[PriceTick]:

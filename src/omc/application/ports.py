@@ -6,7 +6,7 @@ tests/contract hold both to the same behaviour.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Hashable, Sequence
+from collections.abc import AsyncIterator, Hashable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -100,9 +100,11 @@ class RecordRepository(Protocol[R]):
 
 
 class PriceTickRepository(RecordRepository[PriceTick], Protocol):
-    async def add_canonical(self, ticks: CanonicalPriceTicks) -> IngestResult:
-        """Exactly `add_many(ticks.records())`: the same rows, counts and announcements,
-        without building a record per tick (bulk ingest's fast path)."""
+    async def add_canonical(self, parts: Iterable[CanonicalPriceTicks], count: int) -> IngestResult:
+        """Exactly `add_many` of every record of `parts` (`count` in all, in order): the
+        same rows, counts and announcements, without building a record per tick (bulk
+        ingest's fast path). Parts may be checked as they are taken: if taking one
+        raises, nothing is stored and the error propagates."""
         ...
 
     async def latest(

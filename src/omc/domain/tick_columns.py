@@ -13,7 +13,7 @@ property test holds it to that (tests/unit/grpc/test_price_tick_fast_path.py).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -75,9 +75,13 @@ class PriceTickColumns:
     def __len__(self) -> int:
         return len(self.symbols)
 
-    def canonical(self, now: datetime) -> CanonicalPriceTicks | None:
+    def canonical(
+        self, now: datetime, seen_keys: set[tuple[Hashable, ...]] | None = None
+    ) -> CanonicalPriceTicks | None:
         """The batch in canonical form when every tick is certainly valid at `now`,
-        already normalised, and no natural key repeats; otherwise None (not certain)."""
+        already normalised, and no natural key repeats (nor is in `seen_keys`, which
+        then gains this batch's keys: a batch checked in parts); otherwise None (not
+        certain)."""
         count = len(self.symbols)
         if count == 0 or not (
             _all_match(_SYMBOLS, self.symbols, count)
@@ -110,6 +114,10 @@ class PriceTickColumns:
         keys = set(zip(self.sources, self.symbols, quotes, self.seconds, micros, strict=True))
         if len(keys) != count:
             return None
+        if seen_keys is not None:
+            if not seen_keys.isdisjoint(keys):
+                return None
+            seen_keys |= keys
         return CanonicalPriceTicks(
             symbols=self.symbols,
             quotes=quotes,

@@ -129,8 +129,11 @@ async def outcome(
     async with fanout.subscribe(frozenset(), None) as stream:
         try:
             if shortcut:
+                # Parts of two: repeated keys and bad ticks also across parts.
                 result: object = await ingest.columns(
-                    m.price_tick_columns_from_proto(messages), lambda: general_path(messages)
+                    m.price_tick_column_parts(messages, rows=2),
+                    len(messages),
+                    lambda: general_path(messages),
                 )
             else:
                 result = await ingest(general_path(messages))

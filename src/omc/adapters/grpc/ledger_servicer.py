@@ -41,7 +41,8 @@ class LedgerServicer(ledger_pb2_grpc.LedgerServiceServicer):
         self, request: pb.IngestPriceTicksRequest, context: Context
     ) -> pb.IngestPriceTicksResponse:
         result = await self._use_cases.ingest_price_ticks.columns(
-            m.price_tick_columns_from_proto(request.ticks),
+            m.price_tick_column_parts(request.ticks),
+            len(request.ticks),
             lambda: [m.price_tick_from_proto(tick) for tick in request.ticks],
         )
         return pb.IngestPriceTicksResponse(**m.ingest_counts(result))

@@ -176,6 +176,19 @@ _TICK_FIELDS = attrgetter(
 _TICK_TIME = attrgetter("seconds", "nanos")
 
 
+# Ticks per part of a batch: big enough that a part is a few C-level passes, small
+# enough that Postgres parses one part while the next is read and checked.
+TICK_PART_ROWS = 2_000
+
+
+def price_tick_column_parts(
+    messages: Sequence[pb.PriceTick], rows: int = TICK_PART_ROWS
+) -> Iterator[PriceTickColumns]:
+    """The batch as consecutive parts of `rows` ticks, each read when it is taken."""
+    for start in range(0, len(messages), rows):
+        yield price_tick_columns_from_proto(messages[start : start + rows])
+
+
 def price_tick_columns_from_proto(messages: Sequence[pb.PriceTick]) -> PriceTickColumns:
     """The batch as columns of wire values, read with C-level getters in one pass: field
     access on upb messages is most of what a tick costs before it is checked."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
@@ -122,8 +122,9 @@ class MemoryRecordRepository(Generic[R]):
 
 
 class MemoryPriceTickRepository(MemoryRecordRepository[PriceTick]):
-    async def add_canonical(self, ticks: CanonicalPriceTicks) -> IngestResult:
-        return await self.add_many(ticks.records())
+    async def add_canonical(self, parts: Iterable[CanonicalPriceTicks], count: int) -> IngestResult:
+        # Every part is taken before anything is stored: a part that raises leaves nothing.
+        return await self.add_many([tick for part in parts for tick in part.records()])
 
     async def latest(
         self, symbols: Sequence[str], quote: str | None, source: str | None

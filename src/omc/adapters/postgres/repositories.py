@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import operator
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from enum import Enum
@@ -370,21 +370,28 @@ class PostgresRecordRepository(Generic[R]):
 
 
 class PostgresPriceTickRepository(PostgresRecordRepository[PriceTick]):
-    async def add_canonical(self, ticks: CanonicalPriceTicks) -> IngestResult:
-        if not ticks:
+    async def add_canonical(self, parts: Iterable[CanonicalPriceTicks], count: int) -> IngestResult:
+        if count == 0:
             return IngestResult()
         assert self._fields == tick_copy.COLUMNS
+        pending = iter(parts)
+        taken: list[CanonicalPriceTicks] = []
         payloads: list[str] = []
 
         async def write(copy: psycopg.AsyncCopy) -> None:
-            # Postgres parses each chunk while the next one is built.
-            for chunk in tick_copy.copy_chunks(ticks):
-                await copy.write(chunk)
-            if self._notify_inserted is not None:
-                # Encoded while Postgres still works through the last chunks.
-                payloads[:] = encode_canonical_ticks(ticks)
+            # A second COPY (the merge path) replays the parts the first one took.
+            for part in taken:
+                await copy.write(tick_copy.copy_text(part))
+            # Each part is taken (and checked) while Postgres parses the one before.
+            for part in pending:
+                taken.append(part)
+                await copy.write(tick_copy.copy_text(part))
+                if self._notify_inserted is not None:
+                    payloads.extend(encode_canonical_ticks(part))
+            if sum(map(len, taken)) != count:
+                raise ValueError(f"expected {count} ticks, the parts held {sum(map(len, taken))}")
 
-        return await self._store(len(ticks), write, lambda: payloads)
+        return await self._store(count, write, lambda: payloads)
 
     async def latest(
         self, symbols: Sequence[str], quote: str | None, source: str | None

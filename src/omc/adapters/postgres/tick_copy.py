@@ -9,41 +9,35 @@ in ISO form, which every DateStyle reads the same way.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 from omc.domain.tick_columns import CanonicalPriceTicks
 
 # The order of the fields in PriceTick, which the repository's COPY statement follows.
 COLUMNS = ("symbol", "last", "observed_at", "source", "quote", "bid", "ask", "volume_24h")
-# Rows per write: big enough that a write is a few C-level passes, small enough that
-# Postgres parses one chunk while the next is built.
-CHUNK_ROWS = 2_000
 _NULL = "\\N"
 
 
-def copy_chunks(ticks: CanonicalPriceTicks, rows: int = CHUNK_ROWS) -> Iterator[bytes]:
-    """COPY FROM STDIN text for `ticks`, in batch order, `rows` lines at a time."""
+def copy_text(ticks: CanonicalPriceTicks) -> bytes:
+    """COPY FROM STDIN text for `ticks`, in batch order."""
     # Ticks of one batch share few distinct seconds: format each once.
     prefixes = {
         second: time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(second))
         for second in set(ticks.seconds)
     }
-    for start in range(0, len(ticks), rows):
-        part = slice(start, start + rows)
-        lines = [
-            f"{symbol}\t{last}\t{prefixes[second]}.{micros:06d}+00\t{source}\t{quote}\t"
-            f"{bid or _NULL}\t{ask or _NULL}\t{volume or _NULL}\n"
-            for symbol, last, second, micros, source, quote, bid, ask, volume in zip(
-                ticks.symbols[part],
-                ticks.lasts[part],
-                ticks.seconds[part],
-                ticks.micros[part],
-                ticks.sources[part],
-                ticks.quotes[part],
-                ticks.bids[part],
-                ticks.asks[part],
-                ticks.volumes[part],
-                strict=True,
-            )
-        ]
-        yield "".join(lines).encode("ascii")
+    lines = [
+        f"{symbol}\t{last}\t{prefixes[second]}.{micros:06d}+00\t{source}\t{quote}\t"
+        f"{bid or _NULL}\t{ask or _NULL}\t{volume or _NULL}\n"
+        for symbol, last, second, micros, source, quote, bid, ask, volume in zip(
+            ticks.symbols,
+            ticks.lasts,
+            ticks.seconds,
+            ticks.micros,
+            ticks.sources,
+            ticks.quotes,
+            ticks.bids,
+            ticks.asks,
+            ticks.volumes,
+            strict=True,
+        )
+    ]
+    return "".join(lines).encode("ascii")
