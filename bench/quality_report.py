@@ -15,11 +15,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import psycopg
+from sqlalchemy import text
 
 from bench._support import TICK_SYMBOLS, bench_database, quiet_logs, seed_price_ticks
 from omc.adapters.memory.quality import price_stats
@@ -56,20 +59,46 @@ def naive(url: str, policy: QualityPolicy, window: timedelta) -> tuple[float, ob
 
 async def sql(
     url: str, policy: QualityPolicy, window: timedelta, runs: int
-) -> tuple[list[float], object]:
-    engine = create_engine(url, pool_size=2)
+) -> tuple[list[float], list[tuple[float, float | None]], object]:
+    """Wall seconds per report, and the CPU seconds it took in this process and in its
+    Postgres backend (None where /proc cannot show it): on a shared box the wall time
+    follows the load, the CPU time much less."""
+    # One pooled connection, so every report runs on the backend whose CPU is read.
+    engine = create_engine(url, pool_size=1)
     source = PostgresQualityStats(engine)
     timings = []
+    cpu: list[tuple[float, float | None]] = []
     result = None
     try:
+        async with engine.connect() as connection:
+            backend = (await connection.execute(text("SELECT pg_backend_pid()"))).scalar_one()
         for _ in range(runs):
+            client, server = time.process_time(), _cpu_seconds(backend)
             started = time.perf_counter()
             result = await source.stats(policy.query(END, END, window), [Ledger.EXCHANGE])
             timings.append(time.perf_counter() - started)
+            after = _cpu_seconds(backend)
+            spent = None if server is None or after is None else after - server
+            cpu.append((time.process_time() - client, spent))
     finally:
         await engine.dispose()
     assert result is not None
-    return timings, result.ledgers[0]
+    return timings, cpu, result.ledgers[0]
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_line(name: str, cpu: list[tuple[float, float | None]]) -> str:
+    client = statistics.median(c for c, _ in cpu)
+    servers = [s for _, s in cpu if s is not None]
+    server = f"{statistics.median(servers):.2f} s" if len(servers) == len(cpu) else "n/a"
+    return f"  {name}: CPU per report (median) client {client:.2f} s, Postgres backend {server}"
 
 
 def main() -> None:
@@ -91,8 +120,10 @@ def main() -> None:
         took = time.perf_counter() - started
         print(f"generated {args.ticks:,} ticks ({SYMBOLS} symbols) in {took:.1f} s")
         print(f"{'window':<26} {'SQL median':>11} {'SQL best':>9} {'naive':>9} {'ratio':>7}  equal")
+        cpu_lines = []
         for name, window in windows.items():
-            timings, fast = asyncio.run(sql(url, policy, window, args.runs))
+            timings, cpu, fast = asyncio.run(sql(url, policy, window, args.runs))
+            cpu_lines.append(_cpu_line(name, cpu))
             median = statistics.median(timings)
             if args.skip_naive:
                 print(f"{name:<26} {median:>10.3f}s {min(timings):>8.3f}s {'-':>9} {'-':>7}  -")
@@ -102,6 +133,10 @@ def main() -> None:
                 f"{name:<26} {median:>10.3f}s {min(timings):>8.3f}s {slow_seconds:>8.2f}s "
                 f"{slow_seconds / median:>6.1f}x  {fast == slow}"
             )
+        print("\n".join(cpu_lines))
+        print(
+            "load average (1, 5, 15 min) at the end: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
+        )
         print("goal: <= 2 s for the report over 10,000,000 ticks (SQL median above)")
 
 
