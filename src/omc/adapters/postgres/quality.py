@@ -17,6 +17,7 @@ from __future__ import annotations
 import heapq
 import itertools
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -248,24 +249,22 @@ async def _prices(connection: AsyncConnection, query: StatsQuery) -> LedgerStats
     totals = [0] * 6  # records, missing, nonpositive, crossed, wide, invalid
     blocks: dict[tuple[str, str], list[_Block]] = {}
     flagged: list[tuple[str, str, int, float, float]] = []
-    # Streamed: only one hour block's ticks are in Python at a time, whatever the window.
-    async for symbol, quote, hour, *counts, intervals, prices in _ticks_by_hour(
-        connection, query, per_hour
-    ):
-        hourly[hour] += counts[0]
-        for index, count in enumerate(counts):
-            totals[index] += count
-        present, beyond = _hour_block(intervals, prices, query)
-        flagged += [(symbol, quote, *interval) for interval in beyond]
-        blocks.setdefault((symbol, quote), []).append(
-            _Block(
-                hour,
-                len(present),
-                present[0],
-                present[-1],
-                heapq.nsmallest(query.max_gaps, interior_gaps(present), key=_longest_first),
+    async with _ticks_by_hour(connection, query, per_hour) as rows:
+        async for symbol, quote, hour, *counts, intervals, prices in rows:
+            hourly[hour] += counts[0]
+            for index, count in enumerate(counts):
+                totals[index] += count
+            present, beyond = _hour_block(intervals, prices, query)
+            flagged += [(symbol, quote, *interval) for interval in beyond]
+            blocks.setdefault((symbol, quote), []).append(
+                _Block(
+                    hour,
+                    len(present),
+                    present[0],
+                    present[-1],
+                    heapq.nsmallest(query.max_gaps, interior_gaps(present), key=_longest_first),
+                )
             )
-        )
 
     coverage: list[Coverage] = []
     found: list[tuple[str, int, int]] = []
@@ -337,16 +336,17 @@ def _series_gaps(first: int, blocks: Sequence[_Block], intervals: int) -> Iterat
         yield blocks[-1].last + 1, intervals
 
 
+@asynccontextmanager
 async def _ticks_by_hour(
     connection: AsyncConnection, query: StatsQuery, per_hour: int
-) -> AsyncIterator[tuple[Any, ...]]:
+) -> AsyncIterator[psycopg.AsyncServerCursor[Any]]:
     """Rows of (symbol, quote, hour, records, missing, nonpositive, crossed, wide,
     invalid, interval indexes, prices), straight from the driver: the arrays load as
-    Python lists in psycopg's C code, with no per-row SQLAlchemy processing."""
+    Python lists in psycopg's C code, with no per-row SQLAlchemy processing. A
+    server-side cursor streams them a batch per round trip, so only one batch of hour
+    blocks is ever in Python, whatever the window."""
     pooled = await connection.get_raw_connection()
     driver: psycopg.AsyncConnection[Any] = pooled.driver_connection  # type: ignore[assignment]
-    # A server-side cursor: the blocks come a batch per round trip, and only one batch
-    # is ever held in the client, whatever the window.
     async with driver.cursor("quality_hour_blocks", binary=True) as cursor:
         cursor.itersize = 256
         await cursor.execute(
@@ -361,8 +361,7 @@ async def _ticks_by_hour(
                 "bid_factor": 2 + query.max_spread,
             },
         )
-        async for row in cursor:
-            yield row
+        yield cursor
 
 
 def _hour_block(
