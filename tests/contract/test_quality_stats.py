@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from sqlalchemy import insert, text
@@ -16,9 +17,11 @@ from omc.adapters.memory.collection import MemoryCollectorRunRepository
 from omc.adapters.memory.quality import MemoryQualityStats
 from omc.adapters.memory.repositories import memory_repositories
 from omc.adapters.postgres import tables
+from omc.adapters.postgres.engine import create_engine
 from omc.adapters.postgres.quality import PostgresQualityStats
 from omc.adapters.postgres.repositories import postgres_repositories
 from omc.application.demo import DEMO_ANCHOR, load_demo_data
+from omc.application.errors import StorageUnavailable
 from omc.application.fanout import PriceTickFanout
 from omc.application.ledger import LedgerUseCases
 from omc.application.ports import LedgerRepositories
@@ -287,3 +290,12 @@ async def test_demo_data_reports_are_equal(pair: Pair) -> None:
 
 def _use_cases(repositories: LedgerRepositories) -> LedgerUseCases:
     return LedgerUseCases.build(repositories, PriceTickFanout(), FixedClock(DEMO_ANCHOR))
+
+
+async def test_an_unreachable_database_is_storage_unavailable(tmp_path: Path) -> None:
+    engine = create_engine(f"postgresql://postgres@/postgres?host={tmp_path}")
+    try:
+        with pytest.raises(StorageUnavailable):
+            await PostgresQualityStats(engine).stats(POLICY.query(NOW, NOW), list(Ledger))
+    finally:
+        await engine.dispose()

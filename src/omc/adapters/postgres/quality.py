@@ -26,6 +26,7 @@ import psycopg
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from omc.adapters.postgres.repositories import storage_errors
 from omc.domain.quality import Coverage, LedgerStats, Outlier, QualityStats, RuleCounts
 from omc.domain.quality import policy as p
 from omc.domain.quality.policy import StatsQuery
@@ -131,11 +132,16 @@ class PostgresQualityStats:
         self._engine = engine
 
     async def stats(self, query: StatsQuery, ledgers: Sequence[Ledger]) -> QualityStats:
+        # A database that is down answers UNAVAILABLE, like every other store.
+        with storage_errors():
+            return await self._stats(query, ledgers)
+
+    async def _stats(self, query: StatsQuery, ledgers: Sequence[Ledger]) -> QualityStats:
         connection = await self._engine.connect()
         try:
             connection = await connection.execution_options(isolation_level="REPEATABLE READ")
             async with connection.begin():
-                # The interval table of a busy window must not spill to disk.
+                # The hour blocks' arrays of a long window must not spill to disk.
                 await connection.execute(text("SET LOCAL work_mem = '256MB'"))
                 result = []
                 for ledger in ledgers:
