@@ -4,12 +4,14 @@ restarting the replica (RDS rotates the secret on its own schedule)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 import pytest
 from pydantic import SecretStr
 from sqlalchemy import text
 
+from omc.adapters.agent.checkpoints import postgres_checkpointer
 from omc.adapters.postgres.engine import create_engine
 from omc.adapters.postgres.listener import APPLICATION_NAME, PostgresPriceTickListener
 from omc.application.fanout import PriceTickFanout
@@ -84,6 +86,29 @@ async def test_the_price_listener_reconnects_with_the_rotated_password(
     finally:
         await listener.stop()
         await engine.dispose()
+
+
+async def test_the_agent_checkpointer_pool_connects_with_the_rotated_password(
+    postgres_url: str,
+) -> None:
+    secrets = RotatableSecrets("before-rotation")
+    password = RotatingPassword(secrets)
+    await password.refresh()
+    checkpointer = postgres_checkpointer(postgres_url, password=password.current)
+    saver = await anext(checkpointer)
+    try:
+        pool = saver.conn
+        async with pool.connection() as first:
+            assert first.info.password == "before-rotation"
+        secrets.password = "after-rotation"
+        await password.refresh()
+        # Holding every connection the pool may open forces connections opened after
+        # the rotation (it had opened at most two before it).
+        async with contextlib.AsyncExitStack() as stack:
+            held = [await stack.enter_async_context(pool.connection()) for _ in range(5)]
+            assert "after-rotation" in {connection.info.password for connection in held}
+    finally:
+        await checkpointer.aclose()
 
 
 def _listening_password(listener: PostgresPriceTickListener) -> str | None:

@@ -23,6 +23,7 @@ from omc.application.ledger import LedgerUseCases
 from omc.application.ports import Clock, SecretsProvider
 from omc.application.quality import QualityReports
 from omc.application.trading import TradingBooks
+from omc.bootstrap.database_password import RotatingPassword
 from omc.bootstrap.metrics import MeteredSessionStore
 from omc.bootstrap.settings import Settings
 from omc.domain.agent.budgets import Budgets
@@ -44,10 +45,15 @@ async def select_model(settings: Settings, secrets: SecretsProvider) -> ChatMode
     return OpenAIChatModel(settings.agent_model, key, base_url=settings.openai_base_url)
 
 
-async def checkpointer_on_agent_loop(url: str) -> AsyncIterator[Any]:
+async def checkpointer_on_agent_loop(
+    url: str, password: RotatingPassword | None
+) -> AsyncIterator[Any]:
     """The Postgres checkpointer, opened on the agent loop that runs the turns: its
     connection pool belongs to the loop that opened it, and there it costs no hops."""
-    opened = cast(AsyncGenerator[Any, None], postgres_checkpointer(url))
+    opened = cast(
+        AsyncGenerator[Any, None],
+        postgres_checkpointer(url, password=None if password is None else password.current),
+    )
 
     async def first() -> Any:
         return await anext(opened)
@@ -106,7 +112,9 @@ class Agent(containers.DeclarativeContainer):
     checkpointer = providers.Selector(
         core.settings.provided.storage,
         memory=providers.Singleton(memory_checkpointer),
-        postgres=providers.Resource(checkpointer_on_agent_loop, url=storage.database_url),
+        postgres=providers.Resource(
+            checkpointer_on_agent_loop, url=storage.database_url, password=storage.password
+        ),
     )
     store = providers.Selector(
         core.settings.provided.storage,

@@ -3,7 +3,7 @@ its in-memory saver (with memory storage)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from langgraph.checkpoint.memory import InMemorySaver
@@ -12,14 +12,27 @@ from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
 
-async def postgres_checkpointer(url: str, pool_size: int = 5) -> AsyncIterator[AsyncPostgresSaver]:
-    """The tables come from our migration 0006, so setup() is not called here."""
+async def postgres_checkpointer(
+    url: str, pool_size: int = 5, password: Callable[[], str | None] | None = None
+) -> AsyncIterator[AsyncPostgresSaver]:
+    """The tables come from our migration 0006, so setup() is not called here.
+
+    `password`, when given, is asked at every new pooled connection, so a password
+    rotated since start-up is the one used."""
+
+    def connection_kwargs() -> dict[str, Any]:
+        kwargs: dict[str, Any] = {
+            "autocommit": True,
+            "prepare_threshold": 0,
+            "row_factory": dict_row,
+        }
+        current = password() if password is not None else None
+        if current:
+            kwargs["password"] = current
+        return kwargs
+
     pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
-        url,
-        min_size=1,
-        max_size=pool_size,
-        open=False,
-        kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
+        url, min_size=1, max_size=pool_size, open=False, kwargs=connection_kwargs
     )
     await pool.open()
     try:
