@@ -7,7 +7,7 @@ or the table is not primed. Every answer is checked against the repository's own
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import pytest
@@ -27,6 +27,7 @@ from omc.application.latest_prices import (
 )
 from omc.application.ports import IngestResult, PriceTickRepository
 from omc.domain.exchange import PriceTick
+from omc.domain.tick_columns import CanonicalPriceTicks
 from tests.support.records import tick
 
 BOUNDED = 10.0  # seconds: a bound on waits for background work, never a timing assertion
@@ -352,6 +353,9 @@ class FailingReads:
 
     async def add_many(self, records: Sequence[PriceTick]) -> IngestResult:
         return await self._inner.add_many(records)
+
+    async def add_canonical(self, parts: Iterable[CanonicalPriceTicks], count: int) -> IngestResult:
+        return await self._inner.add_canonical(parts, count)
 
     async def latest(
         self, symbols: Sequence[str], quote: str | None, source: str | None

@@ -9,7 +9,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from omc.adapters.memory.repositories import memory_repositories
 from omc.application.fanout import PriceTickFanout
+from omc.application.latest_prices import AlwaysLive, CachedPriceTickRepository, LatestPriceTable
 from omc.application.ports import (
     IngestResult,
     LedgerRepositories,
@@ -19,6 +21,7 @@ from omc.application.ports import (
 from omc.domain.exchange import PriceTick
 from omc.domain.tick_columns import CanonicalPriceTicks, PriceTickColumns
 from tests.contract.test_latest_prices import (  # noqa: F401 (fixtures used by name)
+    FailingReads,
     Replica,
     memory_replica,
     postgres_replica,
@@ -188,3 +191,33 @@ async def test_the_latest_price_table_reads_back_a_canonical_batch_at_once(
         ("BTC", "AUD", "coinspot", "1.50"),
         ("ETH", "AUD", "coinspot", "100.50"),
     ]
+
+
+async def test_a_small_all_new_canonical_batch_needs_no_read_back() -> None:
+    fanout = PriceTickFanout()
+    storage = FailingReads(memory_repositories(fanout).price_ticks)
+    table = LatestPriceTable(
+        storage,  # type: ignore[arg-type]
+        fanout,
+        AlwaysLive(),
+        initial_backoff=0.02,
+    )
+    cached = CachedPriceTickRepository(storage, table)  # type: ignore[arg-type]
+    await table.start()
+    try:
+        await primed(table)
+        storage.failing = True  # a read-back would now stop the table
+        sent = [tick("BTC", 1), tick("ETH", 2)]
+        assert await cached.add_canonical([canonical(sent)], len(sent)) == IngestResult(inserted=2)
+        assert table.serving
+        assert shown(await cached.latest(["BTC", "ETH"], None, None)) == [
+            ("BTC", "AUD", "coinspot", "100.50"),
+            ("ETH", "AUD", "coinspot", "100.50"),
+        ]
+        # A batch holding a duplicate is not taken as sent: it is read back.
+        assert await cached.add_canonical(
+            [canonical([tick("BTC", 1), tick("SOL", 3)])], 2
+        ) == IngestResult(inserted=1, duplicate=1)
+        assert not table.serving
+    finally:
+        await table.stop()
