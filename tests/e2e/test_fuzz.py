@@ -385,6 +385,23 @@ async def test_inputs_that_once_failed_are_rejected_cleanly(
     await _check(configured_target, method, request)
 
 
+# Ledger inputs that once answered INTERNAL over Postgres, kept as regression cases
+# (their RPCs stay fuzzed above).
+LEDGER_REGRESSIONS = {
+    "ListSocialPosts": {"community": "crypto\x00currency"},  # Postgres text refuses NUL
+}
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("name", sorted(LEDGER_REGRESSIONS))
+async def test_ledger_inputs_that_once_failed_over_postgres_are_rejected_cleanly(
+    postgres_target: Target, name: str
+) -> None:
+    method = ledger_pb2.DESCRIPTOR.services_by_name["LedgerService"].methods_by_name[name]
+    request = message_factory.GetMessageClass(method.input_type)(**LEDGER_REGRESSIONS[name])
+    await _check(postgres_target, method, request)
+
+
 @pytest.mark.parametrize("method", INGEST_METHODS, ids=lambda m: m.name)
 async def test_an_oversized_batch_is_rejected_whole(
     target: Target, method: d.MethodDescriptor

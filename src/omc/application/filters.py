@@ -56,9 +56,14 @@ class _Terms:
         if raw and raw.strip():
             self.slugs(name, field, (raw,))
 
-    def text(self, field: str, raw: str | None) -> None:
-        if raw and raw.strip():
-            self.conditions.append(Condition(field, Op.EQ, raw.strip()))
+    def text(self, name: str, field: str, raw: str | None) -> None:
+        if not raw or not raw.strip():
+            return
+        if "\x00" in raw:
+            # No stored text can hold NUL (Postgres refuses it), so no record could match.
+            self.violations.append(FieldViolation(name, "must not contain NUL characters"))
+            return
+        self.conditions.append(Condition(field, Op.EQ, raw.strip()))
 
     def time_range(
         self,
@@ -161,7 +166,7 @@ class SocialPostFilter:
         terms = _Terms()
         terms.symbol("currency", "currencies", self.currency, op=Op.CONTAINS)
         terms.slug("platform", "platform", self.platform)
-        terms.text("community", self.community)
+        terms.text("community", "community", self.community)
         terms.time_range("posted_at", self.start, self.end)
         return terms.done()
 

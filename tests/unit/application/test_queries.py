@@ -10,7 +10,12 @@ from omc.adapters.memory.clock import FixedClock
 from omc.adapters.memory.repositories import memory_repositories
 from omc.application.errors import InvalidArgument, StreamInterrupted, SubscriberTooSlow
 from omc.application.fanout import PriceTickFanout
-from omc.application.filters import NewsItemFilter, PriceTickFilter, ProtocolMetricFilter
+from omc.application.filters import (
+    NewsItemFilter,
+    PriceTickFilter,
+    ProtocolMetricFilter,
+    SocialPostFilter,
+)
 from omc.application.ledger import LedgerUseCases
 from omc.domain.exchange import PriceTick
 from omc.domain.human import NewsItem
@@ -193,3 +198,12 @@ async def test_interrupted_feed_ends_streams_with_an_error(
         assert (await anext(ticks)).symbol == "BTC"  # what arrived before still arrives
         with pytest.raises(StreamInterrupted, match="database connection lost"):
             await anext(ticks)
+
+
+def test_a_text_filter_with_nul_is_refused_by_name() -> None:
+    # Found by the gRPC fuzz test: Postgres cannot compare text with NUL, and answered
+    # INTERNAL; no stored text can contain it, so the filter is invalid, not empty.
+    with pytest.raises(InvalidArgument) as raised:
+        SocialPostFilter(community="crypto\x00currency").conditions()
+    assert [v.field for v in raised.value.violations] == ["community"]
+    assert SocialPostFilter(community=" CryptoCurrency ").conditions()
