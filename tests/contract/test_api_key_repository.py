@@ -14,7 +14,7 @@ from omc.adapters.memory.keys import MemoryApiKeyRepository
 from omc.adapters.postgres.engine import create_engine
 from omc.adapters.postgres.keys import PostgresApiKeyRepository
 from omc.application.errors import StorageUnavailable
-from omc.application.ports import ApiKeyRepository
+from omc.application.ports import ApiKeyRepository, PageRequest
 from omc.domain.access import ApiKey, Scope
 
 T0 = datetime(2026, 3, 1, 9, 30, 15, 123456, tzinfo=UTC)
@@ -36,6 +36,13 @@ def api_key(
         secret_hash=uuid.uuid4().hex + uuid.uuid4().hex,
         created_at=created_at,
     )
+
+
+async def listed(repository: ApiKeyRepository, user_id: str | None) -> list[ApiKey]:
+    """Every key of one page large enough to hold them all."""
+    page = await repository.list(user_id, PageRequest(1_000))
+    assert page.next_after is None
+    return page.items
 
 
 @pytest.fixture
@@ -79,10 +86,10 @@ async def test_list_is_oldest_first_and_filters_by_user(repository: ApiKeyReposi
     for key in (newest, bobs, oldest):
         await repository.add(key)
 
-    assert await repository.list(None) == [oldest, bobs, newest]
-    assert await repository.list("alice") == [oldest, newest]
-    assert await repository.list("bob") == [bobs]
-    assert await repository.list("carol") == []
+    assert await listed(repository, None) == [oldest, bobs, newest]
+    assert await listed(repository, "alice") == [oldest, newest]
+    assert await listed(repository, "bob") == [bobs]
+    assert await listed(repository, "carol") == []
 
 
 async def test_keys_created_at_the_same_instant_list_by_id(repository: ApiKeyRepository) -> None:
@@ -91,7 +98,7 @@ async def test_keys_created_at_the_same_instant_list_by_id(repository: ApiKeyRep
     await repository.add(second)
     await repository.add(first)
 
-    assert await repository.list(None) == [first, second]
+    assert await listed(repository, None) == [first, second]
 
 
 async def test_revoke_keeps_the_first_revocation_time(repository: ApiKeyRepository) -> None:
@@ -109,7 +116,7 @@ async def test_revoke_keeps_the_first_revocation_time(repository: ApiKeyReposito
     stored = await repository.get_by_hash(key.secret_hash)
     assert stored is not None
     assert stored.revoked_at == first
-    assert await repository.list(None) == [revoked]
+    assert await listed(repository, None) == [revoked]
 
 
 async def test_revoking_an_unknown_id_is_none_and_touches_nothing(
@@ -152,7 +159,7 @@ async def test_an_unreachable_database_is_storage_unavailable(tmp_path: Path) ->
         calls = [
             repository.add(api_key()),
             repository.get_by_hash("x"),
-            repository.list(None),
+            repository.list(None, PageRequest(10)),
             repository.revoke("x", T0),
             repository.count(),
         ]

@@ -7,11 +7,32 @@ import hmac
 import secrets
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+from datetime import datetime
 
-from omc.application.errors import ApplicationError, FieldViolation, ValidationError
-from omc.application.ports import ApiKeyRepository, Clock, SecretsProvider
+from omc.application.errors import (
+    ApplicationError,
+    FieldViolation,
+    InvalidArgument,
+    ValidationError,
+)
+from omc.application.paging import (
+    MAX_PAGE_SIZE,
+    decode_page_token,
+    effective_page_size,
+    encode_page_token,
+    filter_fingerprint,
+)
+from omc.application.ports import (
+    ApiKeyRepository,
+    Clock,
+    Condition,
+    Op,
+    PageRequest,
+    SecretsProvider,
+)
+from omc.application.queries import ListResult
 from omc.domain.access import (
     KEY_PREFIX,
     ApiKey,
@@ -66,10 +87,18 @@ class KeyHasher:
 class ApiKeys:
     """Operator use cases over API keys."""
 
-    def __init__(self, repository: ApiKeyRepository, hasher: KeyHasher, clock: Clock) -> None:
+    def __init__(
+        self,
+        repository: ApiKeyRepository,
+        hasher: KeyHasher,
+        clock: Clock,
+        *,
+        max_page_size: int = MAX_PAGE_SIZE,
+    ) -> None:
         self._repository = repository
         self._hasher = hasher
         self._clock = clock
+        self._max_page_size = max_page_size
 
     async def create(self, user_id: str, scopes: list[str], name: str = "") -> CreatedKey:
         parsed, violations = parse_scopes(scopes)
@@ -88,8 +117,33 @@ class ApiKeys:
         await self._repository.add(key)
         return CreatedKey(key, plaintext)
 
+    async def list_page(
+        self, user_id: str | None = None, *, page_size: int = 0, page_token: str = ""
+    ) -> ListResult[ApiKey]:
+        """One AIP-158 page of keys, oldest first; the token is bound to `user_id`."""
+        conditions = [Condition("user_id", Op.EQ, user_id)] if user_id else []
+        fingerprint = filter_fingerprint("api_keys", conditions, False)
+        after = decode_page_token(page_token, fingerprint)
+        if after is not None and not _is_key_position(after):
+            # The fingerprint is no secret: a hand-made token must not reach the query.
+            raise InvalidArgument(
+                [FieldViolation("page_token", "is not a token issued for this request's filter")]
+            )
+        size = effective_page_size(page_size, maximum=self._max_page_size)
+        page = await self._repository.list(user_id or None, PageRequest(size, after))
+        token = "" if page.next_after is None else encode_page_token(fingerprint, page.next_after)
+        return ListResult(page.items, token)
+
     async def list(self, user_id: str | None = None) -> list[ApiKey]:
-        return await self._repository.list(user_id)
+        """Every matching key, oldest first, following every page (the CLI's listing)."""
+        keys: list[ApiKey] = []
+        token = ""
+        while True:
+            page = await self.list_page(user_id, page_token=token)
+            keys.extend(page.items)
+            token = page.next_page_token
+            if not token:
+                return keys
 
     async def revoke(self, key_id: str) -> ApiKey:
         if not key_id.strip():
@@ -104,6 +158,11 @@ class ApiKeys:
         if await self._repository.count() > 0:
             return None
         return await self.create("admin", [Scope.ADMIN.value], name="bootstrap admin")
+
+
+def _is_key_position(after: tuple[Hashable, ...]) -> bool:
+    """(created_at, key_id), as the key listing's keyset order."""
+    return len(after) == 2 and isinstance(after[0], datetime) and isinstance(after[1], str)
 
 
 class Authenticator:

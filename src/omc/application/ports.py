@@ -161,8 +161,10 @@ class ApiKeyRepository(Protocol):
         """The key with this secret hash, revoked or not."""
         ...
 
-    async def list(self, user_id: str | None) -> list[ApiKey]:
-        """Keys of one user (every key when None), oldest first."""
+    async def list(self, user_id: str | None, page: PageRequest) -> Page[ApiKey]:
+        """One page of the keys of one user (every key when None), oldest first, keyset
+        ordered by (created_at, key_id): neither ever changes, so a walk never repeats or
+        skips a key. `page.after` is the previous page's `next_after`."""
         ...
 
     async def revoke(self, key_id: str, at: datetime) -> ApiKey | None:

@@ -214,7 +214,11 @@ class Application(containers.DeclarativeContainer):
 
     key_hasher = providers.Singleton(KeyHasher, core.secrets)
     api_keys = providers.Singleton(
-        ApiKeys, repository=storage.api_key_repository, hasher=key_hasher, clock=core.clock
+        ApiKeys,
+        repository=storage.api_key_repository,
+        hasher=key_hasher,
+        clock=core.clock,
+        max_page_size=core.settings.provided.max_page_size,
     )
     authenticator = providers.Singleton(
         Authenticator, repository=storage.api_key_repository, hasher=key_hasher

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x12omc/v1/admin.proto\x12\x06omc.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa7\x01\n\x06\x41piKey\x12\x0e\n\x06key_id\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x0e\n\x06scopes\x18\x04 \x03(\t\x12.\n\ncreated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nrevoked_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"D\n\x13\x43reateApiKeyRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x0e\n\x06scopes\x18\x02 \x03(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\"D\n\x14\x43reateApiKeyResponse\x12\x1f\n\x07\x61pi_key\x18\x01 \x01(\x0b\x32\x0e.omc.v1.ApiKey\x12\x0b\n\x03key\x18\x02 \x01(\t\"%\n\x12ListApiKeysRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"7\n\x13ListApiKeysResponse\x12 \n\x08\x61pi_keys\x18\x01 \x03(\x0b\x32\x0e.omc.v1.ApiKey\"%\n\x13RevokeApiKeyRequest\x12\x0e\n\x06key_id\x18\x01 \x01(\t\"7\n\x14RevokeApiKeyResponse\x12\x1f\n\x07\x61pi_key\x18\x01 \x01(\x0b\x32\x0e.omc.v1.ApiKey2\xec\x01\n\x0c\x41\x64minService\x12I\n\x0c\x43reateApiKey\x12\x1b.omc.v1.CreateApiKeyRequest\x1a\x1c.omc.v1.CreateApiKeyResponse\x12\x46\n\x0bListApiKeys\x12\x1a.omc.v1.ListApiKeysRequest\x1a\x1b.omc.v1.ListApiKeysResponse\x12I\n\x0cRevokeApiKey\x12\x1b.omc.v1.RevokeApiKeyRequest\x1a\x1c.omc.v1.RevokeApiKeyResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x12omc/v1/admin.proto\x12\x06omc.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa7\x01\n\x06\x41piKey\x12\x0e\n\x06key_id\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x0e\n\x06scopes\x18\x04 \x03(\t\x12.\n\ncreated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nrevoked_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"D\n\x13\x43reateApiKeyRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x0e\n\x06scopes\x18\x02 \x03(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\"D\n\x14\x43reateApiKeyResponse\x12\x1f\n\x07\x61pi_key\x18\x01 \x01(\x0b\x32\x0e.omc.v1.ApiKey\x12\x0b\n\x03key\x18\x02 \x01(\t\"L\n\x12ListApiKeysRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"P\n\x13ListApiKeysResponse\x12 \n\x08\x61pi_keys\x18\x01 \x03(\x0b\x32\x0e.omc.v1.ApiKey\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"%\n\x13RevokeApiKeyRequest\x12\x0e\n\x06key_id\x18\x01 \x01(\t\"7\n\x14RevokeApiKeyResponse\x12\x1f\n\x07\x61pi_key\x18\x01 \x01(\x0b\x32\x0e.omc.v1.ApiKey2\xec\x01\n\x0c\x41\x64minService\x12I\n\x0c\x43reateApiKey\x12\x1b.omc.v1.CreateApiKeyRequest\x1a\x1c.omc.v1.CreateApiKeyResponse\x12\x46\n\x0bListApiKeys\x12\x1a.omc.v1.ListApiKeysRequest\x1a\x1b.omc.v1.ListApiKeysResponse\x12I\n\x0cRevokeApiKey\x12\x1b.omc.v1.RevokeApiKeyRequest\x1a\x1c.omc.v1.RevokeApiKeyResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -39,13 +39,13 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CREATEAPIKEYRESPONSE']._serialized_start=303
   _globals['_CREATEAPIKEYRESPONSE']._serialized_end=371
   _globals['_LISTAPIKEYSREQUEST']._serialized_start=373
-  _globals['_LISTAPIKEYSREQUEST']._serialized_end=410
-  _globals['_LISTAPIKEYSRESPONSE']._serialized_start=412
-  _globals['_LISTAPIKEYSRESPONSE']._serialized_end=467
-  _globals['_REVOKEAPIKEYREQUEST']._serialized_start=469
-  _globals['_REVOKEAPIKEYREQUEST']._serialized_end=506
-  _globals['_REVOKEAPIKEYRESPONSE']._serialized_start=508
-  _globals['_REVOKEAPIKEYRESPONSE']._serialized_end=563
-  _globals['_ADMINSERVICE']._serialized_start=566
-  _globals['_ADMINSERVICE']._serialized_end=802
+  _globals['_LISTAPIKEYSREQUEST']._serialized_end=449
+  _globals['_LISTAPIKEYSRESPONSE']._serialized_start=451
+  _globals['_LISTAPIKEYSRESPONSE']._serialized_end=531
+  _globals['_REVOKEAPIKEYREQUEST']._serialized_start=533
+  _globals['_REVOKEAPIKEYREQUEST']._serialized_end=570
+  _globals['_REVOKEAPIKEYRESPONSE']._serialized_start=572
+  _globals['_REVOKEAPIKEYRESPONSE']._serialized_end=627
+  _globals['_ADMINSERVICE']._serialized_start=630
+  _globals['_ADMINSERVICE']._serialized_end=866
 # @@protoc_insertion_point(module_scope)

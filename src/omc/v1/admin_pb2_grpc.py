@@ -71,7 +71,8 @@ class AdminServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListApiKeys(self, request, context):
-        """Lists API keys (active and revoked), oldest first, without their secrets.
+        """Lists API keys (active and revoked), oldest first, without their secrets, one
+        page at a time (AIP-158).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -17,6 +17,7 @@ from omc.application.keys import (
     PermissionDenied,
     Unauthenticated,
 )
+from omc.application.ports import PageRequest
 from omc.domain.access import Scope
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
@@ -53,7 +54,7 @@ async def test_created_key_is_shown_once_and_stored_only_as_a_hash(
     created = await keys.create("alice", ["ledger:read"], name="laptop")
     assert created.plaintext.startswith("omc_")
     assert len(created.plaintext) >= 4 + 43
-    [stored] = await repository.list(None)
+    [stored] = (await repository.list(None, PageRequest(10))).items
     assert created.plaintext not in repr(stored)
     assert stored.secret_hash != created.plaintext
     assert stored.scopes == frozenset({Scope.LEDGER_READ})

@@ -47,8 +47,15 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):
     async def ListApiKeys(
         self, request: pb.ListApiKeysRequest, context: Context
     ) -> pb.ListApiKeysResponse:
-        keys = await self._api_keys.list(request.user_id.strip() or None)
-        return pb.ListApiKeysResponse(api_keys=[api_key_to_proto(key) for key in keys])
+        page = await self._api_keys.list_page(
+            request.user_id.strip() or None,
+            page_size=request.page_size,
+            page_token=request.page_token,
+        )
+        return pb.ListApiKeysResponse(
+            api_keys=[api_key_to_proto(key) for key in page.items],
+            next_page_token=page.next_page_token,
+        )
 
     async def RevokeApiKey(
         self, request: pb.RevokeApiKeyRequest, context: Context

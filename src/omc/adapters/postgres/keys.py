@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import RowMapping, func, select, update
+from sqlalchemy import RowMapping, bindparam, func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from omc.adapters.postgres.repositories import storage_errors
 from omc.adapters.postgres.tables import api_keys
+from omc.application.ports import Page, PageRequest
 from omc.domain.access import ApiKey, Scope
 
 
@@ -52,14 +53,27 @@ class PostgresApiKeyRepository:
                 row = (await connection.execute(query)).mappings().first()
         return _key(row) if row is not None else None
 
-    async def list(self, user_id: str | None) -> list[ApiKey]:
-        query = select(api_keys).order_by(api_keys.c.created_at, api_keys.c.key_id)
+    async def list(self, user_id: str | None, page: PageRequest) -> Page[ApiKey]:
+        # Served by ix_api_keys_user_id (user_id, created_at) for one user and by
+        # ix_api_keys_created_at (created_at, key_id) for every key.
+        query = select(api_keys)
         if user_id is not None:
             query = query.where(api_keys.c.user_id == user_id)
+        if page.after is not None:
+            created_at, key_id = page.after
+            position = tuple_(
+                bindparam(None, created_at, type_=api_keys.c.created_at.type),
+                bindparam(None, key_id, type_=api_keys.c.key_id.type),
+            )
+            query = query.where(tuple_(api_keys.c.created_at, api_keys.c.key_id) > position)
+        # One row more than asked tells whether another page follows.
+        query = query.order_by(api_keys.c.created_at, api_keys.c.key_id).limit(page.size + 1)
         with storage_errors():
             async with self._engine.connect() as connection:
                 rows = (await connection.execute(query)).mappings().all()
-        return [_key(row) for row in rows]
+        items = [_key(row) for row in rows[: page.size]]
+        last = items[-1] if len(rows) > page.size and items else None
+        return Page(items, None if last is None else (last.created_at, last.key_id))
 
     async def revoke(self, key_id: str, at: datetime) -> ApiKey | None:
         # COALESCE keeps the first revocation time, so revoking twice changes nothing.

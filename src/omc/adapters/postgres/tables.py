@@ -229,6 +229,8 @@ api_keys = Table(
     UniqueConstraint("secret_hash"),
 )
 Index("ix_api_keys_user_id", api_keys.c.user_id, api_keys.c.created_at)
+# ListApiKeys over every key pages in this order (migration 0008).
+Index("ix_api_keys_created_at", api_keys.c.created_at, api_keys.c.key_id)
 
 # --- Trading books: fills are the source of truth --------------------------------------
 fills = Table(
