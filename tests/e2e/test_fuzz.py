@@ -28,6 +28,8 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from grpc import aio
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import SecretStr
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 import omc.v1
 from omc.adapters.memory.keys import MemoryApiKeyRepository
@@ -190,17 +192,8 @@ async def postgres_target(postgres_storage: Storage) -> AsyncIterator[Target]:
         yield served
 
 
-@pytest.fixture
-async def configured_target(tmp_path: Path) -> AsyncIterator[Target]:
-    """Every service as `omc serve --storage memory` wires it (no scheduled collectors)."""
-    settings = Settings(
-        storage=StorageKind.MEMORY,
-        home=tmp_path,
-        collectors_enabled=False,
-        rate_limit_per_second=1_000_000,
-        rate_limit_burst=1_000_000,
-    )
-    container = build_container(settings)
+async def _configured(settings: Settings, database_url: str | None) -> AsyncIterator[Target]:
+    container = build_container(settings, database_url)
     server = await resolve(container.api.server)
     api_keys = await resolve(container.application.api_keys)
     port = await server.start("127.0.0.1:0")
@@ -219,6 +212,40 @@ async def configured_target(tmp_path: Path) -> AsyncIterator[Target]:
     finally:
         await secured.close()
         await container.shutdown_resources()  # type: ignore[func-returns-value]
+
+
+def _settings(tmp_path: Path, storage: StorageKind, **extra: Any) -> Settings:
+    return Settings(
+        storage=storage,
+        home=tmp_path,
+        collectors_enabled=False,
+        quality_monitor_enabled=False,
+        rate_limit_per_second=1_000_000,
+        rate_limit_burst=1_000_000,
+        **extra,
+    )
+
+
+@pytest.fixture
+async def configured_target(tmp_path: Path) -> AsyncIterator[Target]:
+    """Every service as `omc serve --storage memory` wires it (no scheduled collectors)."""
+    async for served in _configured(_settings(tmp_path, StorageKind.MEMORY), None):
+        yield served
+
+
+@pytest.fixture
+async def configured_postgres_target(
+    tmp_path: Path,
+    clean_postgres: AsyncEngine,
+    postgres_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> AsyncIterator[Target]:
+    """Every service as `omc serve` wires it over a real Postgres."""
+    del clean_postgres  # empty ledgers first
+    monkeypatch.setenv("OMC_API_KEY_PEPPER", "fuzz-pepper")
+    settings = _settings(tmp_path, StorageKind.POSTGRES, database_url=SecretStr(postgres_url))
+    async for served in _configured(settings, postgres_url):
+        yield served
 
 
 def _methods(module: Any, service: str) -> list[d.MethodDescriptor]:
@@ -400,6 +427,34 @@ async def test_ledger_inputs_that_once_failed_over_postgres_are_rejected_cleanly
     method = ledger_pb2.DESCRIPTOR.services_by_name["LedgerService"].methods_by_name[name]
     request = message_factory.GetMessageClass(method.input_type)(**LEDGER_REGRESSIONS[name])
     await _check(postgres_target, method, request)
+
+
+def _with_nul_in_every_string(descriptor: d.Descriptor, depth: int = 2) -> Message:
+    """A request whose every string field (nested ones too) holds a NUL character,
+    which Postgres text and jsonb refuse: each must be rejected before storage."""
+    message = message_factory.GetMessageClass(descriptor)()
+    for field in descriptor.fields:
+        repeated = field.is_repeated
+        if field.type == field.TYPE_STRING:
+            if repeated:
+                getattr(message, field.name).append("x\x00y")
+            else:
+                setattr(message, field.name, "x\x00y")
+        elif field.type == field.TYPE_MESSAGE and depth > 0 and not repeated:
+            if field.message_type.GetOptions().map_entry:
+                continue
+            getattr(message, field.name).CopyFrom(
+                _with_nul_in_every_string(field.message_type, depth - 1)
+            )
+    return message
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("method", [_param(m) for m in _other_methods()])
+async def test_nul_characters_never_reach_postgres_in_the_other_services(
+    configured_postgres_target: Target, method: d.MethodDescriptor
+) -> None:
+    await _check(configured_postgres_target, method, _with_nul_in_every_string(method.input_type))
 
 
 @pytest.mark.parametrize("method", INGEST_METHODS, ids=lambda m: m.name)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
@@ -45,6 +46,7 @@ from omc.domain.agent.sessions import (
 )
 
 MAX_QUESTION_CHARS = 4_000
+SESSION_ID_PATTERN = re.compile(r"[0-9a-f]{32}")  # uuid4().hex, as open_session issues
 MAX_SESSION_PAGE = 100
 _LOCK_WAIT_SECONDS = 5.0
 _REPLAY_BATCH = 500
@@ -129,7 +131,10 @@ class AgentSessions:
         return replace(session, last_seq=opening[-1].seq), opening
 
     async def get_session(self, principal: Principal, session_id: str) -> AgentSession:
-        session = await self._store.get(session_id.strip()) if session_id.strip() else None
+        wanted = session_id.strip()
+        # Only ids this service issued (uuid4 hex) can exist: anything else is not
+        # looked up, so no stray bytes (NUL) reach the store.
+        session = await self._store.get(wanted) if SESSION_ID_PATTERN.fullmatch(wanted) else None
         if session is None or not (principal.is_admin or session.owner == principal.user_id):
             raise SessionNotFound(f"no session {session_id!r}")
         return session
@@ -413,6 +418,9 @@ def _text(raw: str, name: str, *, required: bool = True) -> str:
     text = raw.strip()
     if required and not text:
         raise InvalidArgument([FieldViolation(name, "must not be empty")])
+    if "\x00" in text:
+        # Postgres text and jsonb cannot hold NUL; refused here, not as a storage fault.
+        raise InvalidArgument([FieldViolation(name, "must not contain NUL characters")])
     if len(text) > MAX_QUESTION_CHARS:
         raise InvalidArgument([FieldViolation(name, f"at most {MAX_QUESTION_CHARS} characters")])
     return text

@@ -30,7 +30,7 @@ from omc.application.trading_ports import (
     MarkField,
     MarkSource,
 )
-from omc.domain.access import Principal
+from omc.domain.access import USER_ID_PATTERN, Principal
 from omc.domain.rules import normalize_symbol
 from omc.domain.trading.fills import Fill
 from omc.domain.trading.history import (
@@ -150,6 +150,10 @@ class TradingBooks:
         if not principal.is_admin:
             # Said the same way whether or not that user exists: nothing to infer.
             raise PermissionDenied("only an admin key may act on another user's books")
+        if not USER_ID_PATTERN.fullmatch(wanted):
+            raise InvalidArgument(
+                [FieldViolation("user_id", f"must match {USER_ID_PATTERN.pattern}")]
+            )
         return wanted
 
     # --- writes ---------------------------------------------------------------------
