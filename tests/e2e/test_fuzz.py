@@ -399,6 +399,17 @@ async def test_the_other_services_never_answer_a_server_fault(
     await _check(configured_target, method, request)
 
 
+@pytest.mark.postgres
+@pytest.mark.parametrize("method", OTHER_METHODS)
+@_fuzz(examples=5)
+@given(data=st.data())
+async def test_the_other_services_never_answer_a_server_fault_over_postgres(
+    configured_postgres_target: Target, method: d.MethodDescriptor, data: st.DataObject
+) -> None:
+    request = data.draw(messages(method.input_type), label="request")
+    await _check(configured_postgres_target, method, request)
+
+
 @pytest.mark.parametrize(
     "method",
     [m for m in _other_methods() if _path(m) in KNOWN_FAULTS],
