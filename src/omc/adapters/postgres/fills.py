@@ -16,12 +16,10 @@ fills written since are read and merged in.
 from __future__ import annotations
 
 import builtins
-import gc
 import hashlib
 from bisect import bisect_left
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC
 from itertools import islice
@@ -34,6 +32,7 @@ from sqlalchemy import bindparam, insert, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import Select
 
+from omc.adapters.gc_pause import cyclic_gc_paused
 from omc.adapters.postgres import tables
 from omc.adapters.postgres.repositories import storage_errors
 from omc.application.ports import IngestResult, Page, PageRequest
@@ -391,27 +390,15 @@ class PostgresFillRepository:
         # Binary results: times, texts and booleans load in psycopg's C code.
         async with driver.cursor(binary=True) as cursor:
             await cursor.execute(sql, compiled.params)
-            with _collector_paused():
+            with cyclic_gc_paused():
                 return await cursor.fetchall()
 
 
 def _columns(rows: builtins.list[tuple[Any, ...]]) -> PreparedFills:
-    with _collector_paused():
+    # A million surviving objects for 100k fills: collections walking them (and every
+    # kept history) more than doubled the build.
+    with cyclic_gc_paused():
         return prepared_from_rows(rows)
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Building 100k rows and columns allocates a million objects that all survive:
-    the cyclic GC would walk them (and every cached history) many times over, more
-    than doubling the build. Nothing here makes cycles; resumes only what it paused."""
-    paused = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if paused:
-            gc.enable()
 
 
 def prepared_from_rows(rows: builtins.list[tuple[Any, ...]]) -> PreparedFills:
