@@ -12,9 +12,10 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from omc.adapters.postgres.catalyst_notifications import CHANNEL, MAX_PAYLOAD_BYTES
+from omc.adapters.postgres.catalyst_notifications import CHANNEL
 from omc.adapters.postgres.engine import create_engine
 from omc.adapters.postgres.listener import APPLICATION_NAME
+from omc.adapters.postgres.notifications import MAX_PAYLOAD_BYTES
 from omc.application.errors import StreamInterrupted
 from omc.domain.catalyst import CatalystEvent
 from omc.domain.rules import MAX_BODY, MAX_SHORT_TEXT

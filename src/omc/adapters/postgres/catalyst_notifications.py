@@ -19,14 +19,13 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from omc.adapters.postgres import tables
+from omc.adapters.postgres.notifications import json_array_payloads
 from omc.domain.catalyst import CatalystEvent
 
 CHANNEL = "omc_catalyst_events"
 # A chunk closes once its keys pass this many bytes; one more key (< 1.7 KB) keeps it
 # under the limit.
 CHUNK_BYTES = 6_000
-# The hard limit is 8000 bytes including a terminating zero byte.
-MAX_PAYLOAD_BYTES = 7_999
 
 Key = tuple[str, str]
 
@@ -51,20 +50,10 @@ def key_json_sql(alias: str) -> str:
 
 def encode_keys(events: Sequence[Any]) -> list[str]:
     """Payloads naming `events`, in order, each within the NOTIFY size limit."""
-    payloads: list[str] = []
-    current: list[str] = []
-    size = 2  # the brackets
-    for event in events:
-        encoded = json.dumps([event.source, event.external_id], separators=(",", ":"))
-        added = len(encoded.encode()) + (1 if current else 0)
-        if current and size + added > MAX_PAYLOAD_BYTES:
-            payloads.append("[" + ",".join(current) + "]")
-            current, size, added = [], 2, added - 1
-        current.append(encoded)
-        size += added
-    if current:
-        payloads.append("[" + ",".join(current) + "]")
-    return payloads
+    encoded = [
+        json.dumps([event.source, event.external_id], separators=(",", ":")) for event in events
+    ]
+    return json_array_payloads(encoded, [len(text.encode()) for text in encoded])
 
 
 def decode_keys(payload: str) -> list[Key]:

@@ -50,7 +50,7 @@ def encode_ticks(ticks: Sequence[PriceTick]) -> list[str]:
             f"{_number(tick.last)},{_number(tick.bid)},{_number(tick.ask)},"
             f"{_number(tick.volume_24h)}]"
         )
-    return _payloads(encoded, [len(text.encode()) for text in encoded])
+    return json_array_payloads(encoded, [len(text.encode()) for text in encoded])
 
 
 def encode_canonical_ticks(ticks: CanonicalPriceTicks) -> list[str]:
@@ -87,17 +87,18 @@ def _quoted(texts: Sequence[str]) -> list[str]:
     return [f'"{text}"' if text else "null" for text in texts]
 
 
-def _payloads(encoded: list[str], sizes: list[int]) -> list[str]:
-    """JSON arrays of the encoded ticks, in order, each under the size limit."""
+def json_array_payloads(encoded: Sequence[str], sizes: Sequence[int]) -> list[str]:
+    """JSON arrays of the encoded items (`sizes` their UTF-8 lengths), in order, each
+    under the NOTIFY size limit."""
     payloads: list[str] = []
     current: list[str] = []
     size = 2  # the brackets
-    for encoded_tick, length in zip(encoded, sizes, strict=True):
+    for item, length in zip(encoded, sizes, strict=True):
         added = length + (1 if current else 0)
         if current and size + added > MAX_PAYLOAD_BYTES:
             payloads.append("[" + ",".join(current) + "]")
             current, size, added = [], 2, added - 1
-        current.append(encoded_tick)
+        current.append(item)
         size += added
     if current:
         payloads.append("[" + ",".join(current) + "]")
