@@ -461,8 +461,10 @@ def _with_nul_in_every_string(descriptor: d.Descriptor, depth: int = 2) -> Messa
 
 
 @pytest.mark.postgres
-@pytest.mark.parametrize("method", [_param(m) for m in _other_methods()])
-async def test_nul_characters_never_reach_postgres_in_the_other_services(
+@pytest.mark.parametrize(
+    "method", [_param(m) for m in [*LEDGER_METHODS, *ADMIN_METHODS, *_other_methods()]]
+)
+async def test_nul_characters_never_reach_postgres(
     configured_postgres_target: Target, method: d.MethodDescriptor
 ) -> None:
     await _check(configured_postgres_target, method, _with_nul_in_every_string(method.input_type))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 import time
 import uuid
@@ -47,6 +48,9 @@ PEPPER_SECRET = "api_key_pepper"  # noqa: S105 (the secret's name, not its value
 # Revocation must reach every replica within 5 s; a lookup is trusted for less than that.
 AUTH_CACHE_SECONDS = 2.0
 AUTH_CACHE_MAX_ENTRIES = 10_000
+
+
+KEY_ID_PATTERN = re.compile(r"[0-9a-f]{32}")  # uuid4().hex, as create() issues
 
 
 class Unauthenticated(ApplicationError):
@@ -148,7 +152,14 @@ class ApiKeys:
     async def revoke(self, key_id: str) -> ApiKey:
         if not key_id.strip():
             raise ValidationError([FieldViolation("key_id", "must not be empty")])
-        revoked = await self._repository.revoke(key_id.strip(), self._clock.now())
+        wanted = key_id.strip()
+        # Only ids this service issued (uuid4 hex) can exist: anything else is not
+        # looked up, so no stray bytes (NUL) reach the store.
+        revoked = (
+            await self._repository.revoke(wanted, self._clock.now())
+            if KEY_ID_PATTERN.fullmatch(wanted)
+            else None
+        )
         if revoked is None:
             raise KeyNotFound(f"no API key with id {key_id!r}")
         return revoked

@@ -31,7 +31,7 @@ from omc.application.trading_ports import (
     MarkSource,
 )
 from omc.domain.access import USER_ID_PATTERN, Principal
-from omc.domain.rules import normalize_symbol
+from omc.domain.rules import SYMBOL_PATTERN, normalize_symbol
 from omc.domain.trading.fills import Fill
 from omc.domain.trading.history import (
     MAX_POINTS,
@@ -116,11 +116,23 @@ def _no_oversell(history: list[Fill]) -> None:
         raise Oversold(error) from error
 
 
-def _clean(text: str | None) -> str | None:
-    """A symbol filter: empty means none."""
+def _clean(text: str | None, field: str) -> str | None:
+    """A symbol filter: empty means none; anything no fill could hold is refused."""
     if text is None:
         return None
-    return normalize_symbol(text) or None
+    value = normalize_symbol(text)
+    if value and not SYMBOL_PATTERN.fullmatch(value):
+        raise InvalidArgument([FieldViolation(field, f"must match {SYMBOL_PATTERN.pattern}")])
+    return value or None
+
+
+def _strategy(text: str | None) -> str | None:
+    """A strategy filter, stripped; "" (fills without a strategy) is kept."""
+    if text is None:
+        return None
+    if "\x00" in text:
+        raise InvalidArgument([FieldViolation("strategy_id", "must not contain NUL characters")])
+    return text.strip()
 
 
 class TradingBooks:
@@ -215,9 +227,9 @@ class TradingBooks:
     ) -> FillPage:
         query = FillQuery(
             owner=self.owner(principal, user_id),
-            symbol=_clean(symbol),
-            quote=_clean(quote),
-            strategy_id=(strategy_id or "").strip() or None,
+            symbol=_clean(symbol, "symbol"),
+            quote=_clean(quote, "quote"),
+            strategy_id=_strategy(strategy_id) or None,
             start=start,
             end=end,
         )
@@ -249,7 +261,7 @@ class TradingBooks:
         owner = self.owner(principal, user_id)
         at = self._clock.now() if as_of is None else min(as_of, self._clock.now())
         prepared = await self._fills.prepared(
-            FillQuery(owner, symbol=_clean(symbol), quote=_clean(quote), end=at)
+            FillQuery(owner, symbol=_clean(symbol, "symbol"), quote=_clean(quote, "quote"), end=at)
         )
         engine = LotEngine(prepared, method)
         engine.advance()
@@ -276,7 +288,7 @@ class TradingBooks:
         fills = await self._scoped_fills(owner, window, now)
         end = now if window.end is None else min(window.end, now)
         start = window.start or (fills.times[0].astimezone(UTC) if len(fills) else end)
-        strategy = None if window.strategy_id is None else window.strategy_id.strip()
+        strategy = _strategy(window.strategy_id)
         # One scope: the curve starts at `start`, already among the day times.
         marks = await self._lookup(fills, window, _day_times(start, end), now, firsts=False)
         try:
@@ -287,8 +299,8 @@ class TradingBooks:
                 method=window.method,
                 start=window.start,
                 end=window.end,
-                symbol=_clean(window.symbol),
-                quote=_clean(window.quote),
+                symbol=_clean(window.symbol, "symbol"),
+                quote=_clean(window.quote, "quote"),
                 strategy_id=strategy,
             )
         except MixedQuotesError as error:
@@ -319,7 +331,7 @@ class TradingBooks:
                 method=window.method,
                 start=window.start,
                 end=window.end,
-                quote=_clean(window.quote),
+                quote=_clean(window.quote, "quote"),
             )
         except MixedQuotesError as error:
             raise _mixed_quotes(error) from error
@@ -342,7 +354,7 @@ class TradingBooks:
             return []
         times = _bucket_times(start, end, interval)
         marks = await self._lookup(fills, window, times, now)
-        strategy = None if window.strategy_id is None else window.strategy_id.strip()
+        strategy = _strategy(window.strategy_id)
         return pnl_history(
             fills,
             interval=interval,
@@ -350,7 +362,7 @@ class TradingBooks:
             end=end,
             marks=marks,
             method=window.method,
-            symbol=_clean(window.symbol),
+            symbol=_clean(window.symbol, "symbol"),
             strategy_id=strategy,
         )
 
@@ -363,8 +375,8 @@ class TradingBooks:
         return await self._fills.prepared(
             FillQuery(
                 owner,
-                symbol=_clean(window.symbol),
-                quote=_clean(window.quote),
+                symbol=_clean(window.symbol, "symbol"),
+                quote=_clean(window.quote, "quote"),
                 end=now + timedelta(microseconds=1),
             )
         )

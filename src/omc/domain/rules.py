@@ -71,6 +71,9 @@ class RuleCheck:
     def text(self, field: str, value: str, *, max_length: int, required: bool = True) -> None:
         if required and not value.strip():
             self.fail(field, "must not be empty")
+        if "\x00" in value:
+            # Postgres text and jsonb cannot store NUL: refused as input, not a fault.
+            self.fail(field, "must not contain NUL characters")
         if len(value) > max_length:
             self.fail(field, f"must be at most {max_length} characters (got {len(value)})")
 
