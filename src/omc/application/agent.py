@@ -34,7 +34,7 @@ from omc.application.paging import (
     filter_fingerprint,
 )
 from omc.application.ports import Clock, Condition, Op
-from omc.domain.access import Principal
+from omc.domain.access import USER_ID_PATTERN, Principal
 from omc.domain.agent.budgets import Budgets
 from omc.domain.agent.sessions import (
     REOPENABLE,
@@ -150,6 +150,10 @@ class AgentSessions:
         owner: str | None = principal.user_id
         wanted = user_id.strip()
         if principal.is_admin:
+            if wanted and wanted != "*" and not USER_ID_PATTERN.fullmatch(wanted):
+                raise InvalidArgument(
+                    [FieldViolation("user_id", f"must be '*' or match {USER_ID_PATTERN.pattern}")]
+                )
             owner = None if wanted == "*" else (wanted or principal.user_id)
         elif wanted and wanted != principal.user_id:
             owner = principal.user_id  # a non-admin only ever sees their own

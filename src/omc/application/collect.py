@@ -495,6 +495,9 @@ class ListCollectorRuns:
     async def __call__(
         self, collector: str | None = None, *, page_size: int = 0, page_token: str = ""
     ) -> ListResult[CollectorRun]:
+        if collector and "\x00" in collector:
+            # No stored name can hold NUL (Postgres refuses it): bad input, not a fault.
+            raise InvalidArgument([FieldViolation("collector", "must not contain NUL characters")])
         conditions = [Condition("collector", Op.EQ, collector)] if collector else []
         fingerprint = filter_fingerprint("collector_runs", conditions, True)
         after = decode_page_token(page_token, fingerprint)

@@ -36,6 +36,7 @@ from omc.application.ports import (
 from omc.application.queries import ListResult
 from omc.domain.access import (
     KEY_PREFIX,
+    USER_ID_PATTERN,
     ApiKey,
     Principal,
     Scope,
@@ -125,6 +126,10 @@ class ApiKeys:
         self, user_id: str | None = None, *, page_size: int = 0, page_token: str = ""
     ) -> ListResult[ApiKey]:
         """One AIP-158 page of keys, oldest first; the token is bound to `user_id`."""
+        if user_id and not USER_ID_PATTERN.fullmatch(user_id):
+            raise InvalidArgument(
+                [FieldViolation("user_id", f"must match {USER_ID_PATTERN.pattern}")]
+            )
         conditions = [Condition("user_id", Op.EQ, user_id)] if user_id else []
         fingerprint = filter_fingerprint("api_keys", conditions, False)
         after = decode_page_token(page_token, fingerprint)
