@@ -6,14 +6,13 @@ The fetchers here are small real classes that hang until cancelled."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from omc.adapters.memory.clock import FixedClock, SystemClock
 from omc.adapters.memory.collection import MemoryCollectorLock, MemoryCollectorRunRepository
@@ -21,19 +20,22 @@ from omc.adapters.memory.repositories import memory_repositories
 from omc.adapters.postgres.collection import PostgresCollectorLock
 from omc.adapters.postgres.engine import create_engine
 from omc.application.collect import Collector, RunCollector, Scheduler
-from omc.application.collection_ports import CollectorLock, FetchResult
+from omc.application.collection_ports import FetchResult
 from omc.application.fanout import PriceTickFanout
 from omc.application.ledger import LedgerUseCases
 from omc.application.ports import Clock, IngestResult, LedgerRepositories
 from omc.domain.collection import RunStatus
 from omc.domain.exchange import PriceTick
 from omc.domain.record import Ledger
+from tests.contract.test_collector_lock import (  # noqa: F401 (fixtures used by name)
+    Replicas,
+    postgres_replicas,
+    replicas,
+)
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 LEASE = timedelta(seconds=0.3)
 WAIT = 30.0  # every wait is bounded, generously for a loaded box
-
-Replicas = Callable[[], CollectorLock]
 
 
 class Hanging:
@@ -113,33 +115,10 @@ async def stored(repositories: LedgerRepositories) -> int:
 
 @pytest.fixture
 def memory_replicas() -> Replicas:
+    # A real clock (the lock tests' fixed one would never let a lease run out); the
+    # shared `replicas` fixture picks this one up by name in this module.
     shared = MemoryCollectorLock(SystemClock())
     return lambda: shared
-
-
-@pytest.fixture
-async def postgres_replicas(postgres_url: str) -> AsyncIterator[Replicas]:
-    engines: list[AsyncEngine] = []
-
-    def replica() -> CollectorLock:
-        engine = create_engine(postgres_url, pool_size=2)
-        engines.append(engine)
-        return PostgresCollectorLock(engine)
-
-    yield replica
-    for engine in engines:
-        await engine.dispose()
-
-
-@pytest.fixture(
-    params=[
-        pytest.param("memory", id="memory"),
-        pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
-    ]
-)
-def replicas(request: pytest.FixtureRequest) -> Replicas:
-    factory: Replicas = request.getfixturevalue(f"{request.param}_replicas")
-    return factory
 
 
 def unique(request: pytest.FixtureRequest) -> str:
@@ -148,7 +127,8 @@ def unique(request: pytest.FixtureRequest) -> str:
 
 
 async def test_a_hung_run_is_cancelled_at_its_lease_and_frees_the_collector(
-    replicas: Replicas, request: pytest.FixtureRequest
+    replicas: Replicas,  # noqa: F811 (the shared fixture imported above)
+    request: pytest.FixtureRequest,
 ) -> None:
     name = unique(request)
     clock = FixedClock(NOW)
@@ -178,7 +158,8 @@ async def test_a_hung_run_is_cancelled_at_its_lease_and_frees_the_collector(
 
 
 async def test_the_scheduler_path_is_bounded_too(
-    replicas: Replicas, request: pytest.FixtureRequest
+    replicas: Replicas,  # noqa: F811 (the shared fixture imported above)
+    request: pytest.FixtureRequest,
 ) -> None:
     name = unique(request)
     clock = FixedClock(NOW)
