@@ -3,52 +3,28 @@ over memory and Postgres key storage."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import grpc
 import pytest
 from google.rpc import error_details_pb2
 from grpc import aio
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from omc.adapters.memory.keys import MemoryApiKeyRepository
-from omc.adapters.postgres.keys import PostgresApiKeyRepository
-from omc.application.ports import ApiKeyRepository
 from omc.domain.access import Scope
 from omc.v1 import admin_pb2
-from tests.conftest import Storage
-from tests.e2e.support_security import Secured, bearer, details, serve_secured
+from tests.e2e.support_security import Secured, bearer, details
+from tests.e2e.test_security import (  # noqa: F401 (fixtures used by name)
+    key_repository,
+    postgres_api_keys,
+    secured,
+)
 
 Metadata = tuple[tuple[str, str]]
 
 
-@pytest.fixture
-async def postgres_api_keys(postgres_engine: AsyncEngine) -> ApiKeyRepository:
-    async with postgres_engine.begin() as connection:
-        await connection.execute(text("TRUNCATE api_keys"))
-    return PostgresApiKeyRepository(postgres_engine)
-
-
-@pytest.fixture
-def key_repository(storage: Storage, request: pytest.FixtureRequest) -> ApiKeyRepository:
-    if storage.name == "memory":
-        return MemoryApiKeyRepository()
-    result: ApiKeyRepository = request.getfixturevalue("postgres_api_keys")
-    return result
-
-
-@pytest.fixture
-async def secured(storage: Storage, key_repository: ApiKeyRepository) -> AsyncIterator[Secured]:
-    served = await serve_secured(storage.repositories, storage.fanout, key_repository)
-    try:
-        yield served
-    finally:
-        await served.close()
-
-
 async def walk(
-    secured: Secured, admin: Metadata, user_id: str, page_size: int
+    secured: Secured,  # noqa: F811 (the shared fixture imported above)
+    admin: Metadata,
+    user_id: str,
+    page_size: int,
 ) -> list[list[admin_pb2.ApiKey]]:
     pages: list[list[admin_pb2.ApiKey]] = []
     token = ""
@@ -71,7 +47,9 @@ async def invalid_fields(call: object) -> list[str]:
     return [violation.field for violation in bad_request.field_violations]
 
 
-async def test_25_keys_walk_in_pages_of_10_oldest_first(secured: Secured) -> None:
+async def test_25_keys_walk_in_pages_of_10_oldest_first(
+    secured: Secured,  # noqa: F811 (the shared fixture imported above)
+) -> None:
     admin = bearer(await secured.key(Scope.ADMIN.value, user="root"))
     created = [(await secured.api_keys.create("walker", ["ledger:read"])).key for _ in range(25)]
     await secured.admin.RevokeApiKey(
@@ -93,7 +71,7 @@ async def test_25_keys_walk_in_pages_of_10_oldest_first(secured: Secured) -> Non
 
 
 async def test_bad_page_requests_are_invalid_argument_naming_the_field(
-    secured: Secured,
+    secured: Secured,  # noqa: F811 (the shared fixture imported above)
 ) -> None:
     admin = bearer(await secured.key(Scope.ADMIN.value, user="root"))
     for _ in range(3):
