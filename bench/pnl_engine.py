@@ -8,9 +8,10 @@ quote, the base and BNB, realized PnL of every closing fill):
 * engine, end to end: sort into event order + convert Decimals to scaled ints
   (`prepare`) + FIFO replay (`LotEngine.advance`);
 * engine, replay only: the FIFO replay over already prepared rows;
-* storage path: what GetPnLSummary does with Postgres's answer, the store's rows (event
-  order, amounts already scaled by SQL, as psycopg returns them: built here outside the
-  timer) to the engine's columns (`prepared_from_rows`, no Fill, no Decimal) + replay;
+* storage path: what GetPnLSummary does with Postgres's answer, the store's columns
+  (event order, amounts already scaled by SQL and comma-joined, as psycopg returns them:
+  built here outside the timer) to the engine's columns (`prepared_from_columns`, no
+  Fill, no Decimal) + replay;
 * limit: a bare FIFO over scaled integers in `collections.deque`, no fees, no
   event-order sort, no checks: what one core of CPython can do at best;
 * naive: Decimal, one object per lot, `list.pop(0)`, position re-summed from the
@@ -36,7 +37,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from omc.adapters.postgres.fills import prepared_from_rows
+from omc.adapters.postgres.fills import StoredColumns, prepared_from_columns
 from omc.domain.trading.fills import FeeKind, Fill, Side
 from omc.domain.trading.lots import (
     AMOUNT_EXP,
@@ -180,9 +181,9 @@ def naive_fifo(fills: list[Fill]) -> list[Decimal]:
     return realized
 
 
-def stored_rows(fills: list[Fill]) -> list[tuple[Any, ...]]:
-    """The rows the Postgres adapter's prepared query returns for these fills."""
-    rows = []
+def stored_columns(fills: list[Fill]) -> StoredColumns:
+    """What the Postgres adapter's prepared query returns for these fills."""
+    columns: list[list[Any]] = [[] for _ in range(9)]
     with localcontext() as ctx:
         ctx.prec = 120
         for fill in sorted(fills, key=lambda f: (f.executed_at, f.fill_id)):
@@ -194,15 +195,18 @@ def stored_rows(fills: list[Fill]) -> list[tuple[Any, ...]]:
                 quote_fee = int(fill.fee.scaleb(AMOUNT_EXP))
             elif kind is FeeKind.THIRD:
                 quote_fee = int(fill.fee_in_quote.scaleb(AMOUNT_EXP))
-            rows.append(
-                (
-                    fill.executed_at, fill.fill_id, fill.strategy_id,
-                    f"{fill.symbol}/{fill.quote}", sign == 1,
-                    str(int(fill.quantity.scaleb(QTY_EXP))), str(int(fill.price.scaleb(QTY_EXP))),
-                    str(sign * base_fee), str(sign * quote_fee),
-                )
+            values = (
+                fill.executed_at, fill.fill_id, fill.strategy_id,
+                f"{fill.symbol}/{fill.quote}", "t" if sign == 1 else "f",
+                str(int(fill.quantity.scaleb(QTY_EXP))), str(int(fill.price.scaleb(QTY_EXP))),
+                str(sign * base_fee), str(sign * quote_fee),
             )  # fmt: skip
-    return rows
+            for column, value in zip(columns, values, strict=True):
+                column.append(value)
+    times, fill_ids, strategies, books, buys, *numbers = columns
+    return StoredColumns(
+        times, fill_ids, strategies, ",".join(books), "".join(buys), *map(",".join, numbers)
+    )
 
 
 def timed(label: str, count: int, run: Callable[[], Any]) -> tuple[float, Any]:
@@ -246,11 +250,11 @@ def main() -> None:
         engine.advance()
         return engine
 
-    stored = stored_rows(fills)
-    assert prepared_from_rows(stored).rows == prepared.rows, "storage columns differ"
+    stored = stored_columns(fills)
+    assert prepared_from_columns(stored).rows == prepared.rows, "storage columns differ"
 
     def storage_path() -> LotEngine:
-        engine = LotEngine(prepared_from_rows(stored), CostMethod.FIFO)
+        engine = LotEngine(prepared_from_columns(stored), CostMethod.FIFO)
         engine.advance()
         return engine
 
@@ -258,7 +262,7 @@ def main() -> None:
     e2e_rate, engine = timed("engine end to end (sort+convert)", n, end_to_end)
     core_rate, _ = timed("engine replay only", n, replay_only)
     prep_rate, _ = timed("  of which prepare (sort+convert)", n, lambda: prepare(fills))
-    storage_rate, _ = timed("storage path: rows -> columns+replay", n, storage_path)
+    storage_rate, _ = timed("storage path: columns+replay", n, storage_path)
     limit_rate, _ = timed("limit: bare deque FIFO, no fees", n, lambda: bare_fifo(rows))
     naive_rate, naive = timed("naive: Decimal objects, pop(0)", n, lambda: naive_fifo(fills))
 

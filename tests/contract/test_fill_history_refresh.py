@@ -194,3 +194,22 @@ async def test_prepared_reads_every_written_form_of_a_number(
     for reader in (store.fills, new_reader()):
         got = await reader.prepared(FillQuery("alice"))
         assert _columns(got) == _columns(prepare(await reader.history(FillQuery("alice"))))
+
+
+async def test_prepared_keeps_ids_and_strategies_whatever_characters_they_hold(
+    store: TradingStore, new_reader: NewReader
+) -> None:
+    """Postgres sends a history as one value per column: ids and strategies holding
+    the separators, quotes, braces, backslashes or NULL-looking text come back whole,
+    and a missing strategy stays missing."""
+    awkward = ["a,b", 'q"uote', "{x,y}", "back\\slash", "NULL", " ", "é,ü", "t", ""]
+    fills = [
+        make(f"id {text_},{n}", minutes=n, strategy_id=text_ or None)
+        for n, text_ in enumerate(awkward)
+    ]
+    await store.fills.add_many("alice", fills)
+    for reader in (store.fills, new_reader()):
+        got = await reader.prepared(FillQuery("alice"))
+        assert got.fill_ids == [fill.fill_id for fill in fills]
+        assert got.strategies == [fill.strategy_id for fill in fills]
+        assert _columns(got) == _columns(prepare(await reader.history(FillQuery("alice"))))

@@ -21,9 +21,8 @@ from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC
-from itertools import islice
-from operator import add, itemgetter, methodcaller, mul, sub
+from datetime import UTC, datetime
+from operator import add, methodcaller, mul, sub
 from typing import Any
 
 import psycopg
@@ -60,7 +59,6 @@ _COLUMNS = [_T.c[name] for name in _FIELDS]
 _SIDES = {side.value: side for side in Side}
 _SETTERS = tuple(getattr(Fill, name).__set__ for name in _FIELDS)
 _new = object.__new__
-_ID = itemgetter(9)  # the row id after the engine's columns (see _PREPARED_SQL)
 
 
 # The engine's inputs of each fill, exactly as lots.prepare computes them (see its
@@ -70,24 +68,32 @@ _ID = itemgetter(9)  # the row id after the engine's columns (see _PREPARED_SQL)
 # C-level map() over whole columns, never a loop per fill:
 #   moved = q - base_fee, amount = q*p + quote_fee, fee = |quote_fee + base_fee*p|
 # (a sell moves q + fee out and nets q*p - fee; a base fee is worth fee*p).
-_PREPARED_SQL = """
-SELECT f.executed_at, f.fill_id, f.strategy_id, f.symbol || '/' || f.quote, f.side = 'buy',
-       trunc(f.quantity * {q})::text,
-       trunc(f.price * {q})::text,
-       CASE WHEN f.fee = 0 OR f.fee_currency IN ('', f.quote) OR f.fee_currency <> f.symbol
-            THEN '0'
-            WHEN f.side = 'buy' THEN trunc(f.fee * {q})::text
-            ELSE (-trunc(f.fee * {q}))::text END,
-       CASE WHEN f.fee = 0 THEN '0'
-            WHEN f.fee_currency IN ('', f.quote) THEN
-                 (CASE WHEN f.side = 'buy' THEN 1 ELSE -1 END * trunc(f.fee * {a}))::text
-            WHEN f.fee_currency = f.symbol THEN '0'
-            ELSE (CASE WHEN f.side = 'buy' THEN 1 ELSE -1 END
-                  * trunc(f.fee * f.fee_rate_to_quote * {a}))::text END,
-       f.id
-FROM ({inner}) AS f
-ORDER BY f.executed_at, f.fill_id
-"""
+_ENGINE_COLUMNS = {
+    "quantity": "trunc(f.quantity * {q})::text",
+    "price": "trunc(f.price * {q})::text",
+    "base_fee": """CASE WHEN f.fee = 0 OR f.fee_currency IN ('', f.quote)
+                         OR f.fee_currency <> f.symbol THEN '0'
+                    WHEN f.side = 'buy' THEN trunc(f.fee * {q})::text
+                    ELSE (-trunc(f.fee * {q}))::text END""",
+    "quote_fee": """CASE WHEN f.fee = 0 THEN '0'
+                    WHEN f.fee_currency IN ('', f.quote) THEN
+                         (CASE WHEN f.side = 'buy' THEN 1 ELSE -1 END * trunc(f.fee * {a}))::text
+                    WHEN f.fee_currency = f.symbol THEN '0'
+                    ELSE (CASE WHEN f.side = 'buy' THEN 1 ELSE -1 END
+                          * trunc(f.fee * f.fee_rate_to_quote * {a}))::text END""",
+}
+# One row per read, one value per column: a row per fill cost more to send, decode and
+# transpose in Python than the whole replay. Every aggregate has the same ORDER BY, so
+# Postgres (16+) sorts once, or not at all when the owner index gives event order. Ids
+# and strategies may hold commas: text arrays; symbols, quotes and numbers cannot.
+_EVENT_ORDER = "ORDER BY f.executed_at, f.fill_id"
+_PREPARED_SQL = (
+    "SELECT array_agg(f.executed_at {order}), array_agg(f.fill_id {order}), "  # noqa: S608
+    "array_agg(f.strategy_id {order}), string_agg(f.symbol || '/' || f.quote, ',' {order}), "
+    "string_agg(CASE WHEN f.side = 'buy' THEN 't' ELSE 'f' END, '' {order}), "
+    + ", ".join(f"string_agg({sql}, ',' {{order}})" for sql in _ENGINE_COLUMNS.values())
+    + ", max(f.id) FROM ({inner}) AS f"
+)
 
 
 # The id of the writing transaction: unique for the life of the cluster, so a version
@@ -325,8 +331,8 @@ class PostgresFillRepository:
                 pooled = await connection.get_raw_connection()
                 driver: psycopg.AsyncConnection[Any] = pooled.driver_connection  # type: ignore[assignment]
                 if not versioned:
-                    rows = await self._rows(connection, driver, _filtered(query))
-                    return _columns(rows)
+                    books, _ = await self._read(connection, driver, _filtered(query))
+                    return books
                 # One snapshot for the version and the fills it names. Even in two
                 # snapshots no stale books could be served: the fills are read after
                 # the version, so they are at least that new, and a newer write
@@ -344,9 +350,10 @@ class PostgresFillRepository:
                 if kept is not None:
                     grown = await self._appended(connection, driver, owner, kept)
                 if grown is None:
-                    rows = await self._rows(connection, driver, _filtered(FillQuery(owner)))
-                    last_id = max(map(_ID, rows), default=0)
-                    grown = _columns(rows), last_id, await self._stamp(driver, owner, last_id)
+                    whole, last_id = await self._read(
+                        connection, driver, _filtered(FillQuery(owner))
+                    )
+                    grown = whole, last_id, await self._stamp(driver, owner, last_id)
         books, last_id, stamp = grown
         if version is not None and stamp is not None:
             self._cache.put(owner, _Kept(version, last_id, stamp, books))
@@ -362,14 +369,13 @@ class PostgresFillRepository:
         """The kept history plus the fills written since it was read, in event order;
         None when the whole history must be read again (a wiped table)."""
         newer = _filtered(FillQuery(owner)).where(_T.c.id > kept.last_id)
-        rows = await self._rows(connection, driver, newer)
+        fresh, last_id = await self._read(connection, driver, newer)
         if await self._stamp(driver, owner, kept.last_id) != kept.stamp:
             return None
-        if not rows:
+        if not fresh:
             return kept.books, kept.last_id, kept.stamp
-        last_id = max(map(_ID, rows))
         # Usually after every kept fill (appended); a fill dated earlier is merged in.
-        grown = kept.books.merged(_columns(rows))
+        grown = kept.books.merged(fresh)
         return grown, last_id, await self._stamp(driver, owner, last_id)
 
     @staticmethod
@@ -380,48 +386,76 @@ class PostgresFillRepository:
         return None if found is None else str(found[0])
 
     @staticmethod
-    async def _rows(
+    async def _read(
         connection: AsyncConnection,
         driver: psycopg.AsyncConnection[Any],
         inner: Select[Any],
-    ) -> builtins.list[tuple[Any, ...]]:
+    ) -> tuple[PreparedFills, int]:
+        """The selected fills as the engine's columns, and the largest row id among
+        them (0 when none)."""
         compiled = inner.add_columns(_T.c.id).compile(connection.sync_connection)
-        sql = _PREPARED_SQL.format(inner=str(compiled), q=f"1e{QTY_EXP}", a=f"1e{AMOUNT_EXP}")
-        # Binary results: times, texts and booleans load in psycopg's C code.
+        sql = _PREPARED_SQL.format(
+            inner=str(compiled), order=_EVENT_ORDER, q=f"1e{QTY_EXP}", a=f"1e{AMOUNT_EXP}"
+        )
+        # Binary results: the arrays of times and texts load in psycopg's C code.
         async with driver.cursor(binary=True) as cursor:
             await cursor.execute(sql, compiled.params)
-            with cyclic_gc_paused():
-                return await cursor.fetchall()
+            row = await cursor.fetchone()
+        if row is None or row[0] is None:  # no fill selected: every aggregate is NULL
+            return prepared_from_columns(StoredColumns.empty()), 0
+        *columns, last_id = row
+        # A million surviving objects for 100k fills: collections walking them (and
+        # every kept history) more than doubled the build.
+        with cyclic_gc_paused():
+            return prepared_from_columns(StoredColumns(*columns)), last_id
 
 
-def _columns(rows: builtins.list[tuple[Any, ...]]) -> PreparedFills:
-    # A million surviving objects for 100k fills: collections walking them (and every
-    # kept history) more than doubled the build.
-    with cyclic_gc_paused():
-        return prepared_from_rows(rows)
+@dataclass(frozen=True, slots=True)
+class StoredColumns:
+    """What the prepared query returns: per-fill columns in event order, the numbers
+    and book names as comma-joined text (the engine's scaled integers), the sides as
+    one 't'/'f' character per fill."""
+
+    times: builtins.list[datetime]
+    fill_ids: builtins.list[str]
+    strategies: builtins.list[str | None]
+    books: str
+    buys: str
+    quantities: str
+    prices: str
+    base_fees: str
+    quote_fees: str
+
+    @classmethod
+    def empty(cls) -> StoredColumns:
+        return cls([], [], [], "", "", "", "", "", "")
 
 
-def prepared_from_rows(rows: builtins.list[tuple[Any, ...]]) -> PreparedFills:
-    """The engine's columns from the prepared rows, column by column in C (zip, map):
-    a Python loop per fill costs more than the whole replay."""
-    if not rows:
+def _integers(joined: str) -> builtins.list[int]:
+    return builtins.list(map(int, joined.split(",")))
+
+
+def prepared_from_columns(stored: StoredColumns) -> PreparedFills:
+    """The engine's columns from the stored ones, column by column in C (split, map,
+    zip): a Python loop per fill costs more than the whole replay."""
+    if not stored.times:
         return PreparedFills.from_columns(
             times=[], fill_ids=[], strategies=[], book_keys=(), rows=[], fees=[], volumes=[]
         )
-    columns = zip(*rows, strict=True)
-    times, fill_ids, strategies, keys, buys, qs, ps, base_fees, quote_fees = islice(columns, 9)
     # One "SYMBOL/QUOTE" string per fill ([A-Z0-9] only): hashing a str is cached,
     # a tuple's is not. dict.fromkeys keeps first appearance: the order of `prepare`.
+    keys = stored.books.split(",")
     names = tuple(dict.fromkeys(keys))
     numbers = {name: index for index, name in enumerate(names)}
     books = map(numbers.__getitem__, keys)
     book_keys = tuple(
         (symbol, quote) for symbol, _, quote in map(methodcaller("partition", "/"), names)
     )
-    quantity = builtins.list(map(int, qs))
-    price = builtins.list(map(int, ps))
-    base_fee = builtins.list(map(int, base_fees))
-    quote_fee = builtins.list(map(int, quote_fees))
+    buys = map("t".__eq__, stored.buys)
+    quantity = _integers(stored.quantities)
+    price = _integers(stored.prices)
+    base_fee = _integers(stored.base_fees)
+    quote_fee = _integers(stored.quote_fees)
     volumes = builtins.list(map(mul, quantity, price))
     moved = map(sub, quantity, base_fee)
     amounts = map(add, volumes, quote_fee)
@@ -429,9 +463,9 @@ def prepared_from_rows(rows: builtins.list[tuple[Any, ...]]) -> PreparedFills:
     # Times stay in the session's zone: the books only compare them (by instant),
     # and converting 100k of them to UTC would cost more than the arithmetic.
     return PreparedFills.from_columns(
-        times=builtins.list(times),
-        fill_ids=builtins.list(fill_ids),
-        strategies=builtins.list(strategies),
+        times=stored.times,
+        fill_ids=stored.fill_ids,
+        strategies=stored.strategies,
         book_keys=book_keys,
         rows=builtins.list(zip(books, buys, moved, amounts, strict=True)),
         fees=fees,
