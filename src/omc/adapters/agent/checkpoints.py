@@ -11,6 +11,8 @@ from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
+from omc.adapters.postgres.liveness import TCP_LIVENESS
+
 
 async def postgres_checkpointer(
     url: str, pool_size: int = 5, password: Callable[[], str | None] | None = None
@@ -25,6 +27,7 @@ async def postgres_checkpointer(
             "autocommit": True,
             "prepare_threshold": 0,
             "row_factory": dict_row,
+            **TCP_LIVENESS,
         }
         current = password() if password is not None else None
         if current:

@@ -9,6 +9,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from omc.adapters.postgres.liveness import TCP_LIVENESS
+
 _DRIVER = "postgresql+psycopg"
 
 
@@ -34,7 +36,8 @@ def create_engine(
     url: str, *, pool_size: int = 10, password: Callable[[], str | None] | None = None
 ) -> AsyncEngine:
     """An async engine whose pooled connections are checked before use, so a database
-    restart costs one failed ping rather than one failed request.
+    restart costs one failed ping rather than one failed request, and whose connections
+    notice a database host that vanished silently (see liveness).
 
     `password`, when given, is asked at every new connection and overrides the URL's:
     a rotated password reaches connections opened after the rotation."""
@@ -44,6 +47,7 @@ def create_engine(
         max_overflow=pool_size,
         pool_pre_ping=True,
         pool_timeout=10,
+        connect_args=dict(TCP_LIVENESS),
     )
     if password is not None:
         use_current_password(engine, password)

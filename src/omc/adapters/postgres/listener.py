@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from omc.adapters.postgres import catalyst_notifications
 from omc.adapters.postgres.engine import libpq_url
+from omc.adapters.postgres.liveness import TCP_LIVENESS
 from omc.adapters.postgres.notifications import CHANNEL, decode_ticks
 from omc.adapters.postgres.repositories import storage_errors
 from omc.application.catalyst_fanout import CatalystEventFanout
@@ -34,6 +35,17 @@ logger = logging.getLogger(__name__)
 APPLICATION_NAME = "omc-price-tick-listener"
 
 _CONNECTION_ERRORS = (psycopg.OperationalError, psycopg.InterfaceError, OSError)
+
+
+class _Unresponsive(Exception):
+    """The listening connection stopped answering (its peer vanished silently)."""
+
+
+def _forget_outcome(probe: asyncio.Future[Any]) -> None:
+    # An abandoned probe ends cancelled or failed; nobody awaits it, so read the outcome
+    # here (asyncio would otherwise log "exception was never retrieved").
+    if not probe.cancelled():
+        probe.exception()
 
 
 class CatalystEventFeed:
@@ -100,6 +112,7 @@ class PostgresPriceTickListener:
         catalyst_events: CatalystEventFeed | None = None,
         password: Callable[[], str | None] | None = None,
         health_interval: float = 15.0,
+        probe_timeout: float = 5.0,
         initial_backoff: float = 0.1,
         max_backoff: float = 5.0,
         connect_timeout: int = 10,
@@ -110,6 +123,7 @@ class PostgresPriceTickListener:
         # Asked at every (re)connect: a password rotated since start-up must be used.
         self._password = password
         self._health_interval = health_interval
+        self._probe_timeout = probe_timeout
         self._initial_backoff = initial_backoff
         self._max_backoff = max_backoff
         self._connect_timeout = connect_timeout
@@ -154,8 +168,9 @@ class PostgresPriceTickListener:
 
     async def _connect(self) -> psycopg.AsyncConnection[Any]:
         password = self._password() if self._password is not None else None
+        conninfo = make_conninfo(self._url, **TCP_LIVENESS)
         connection = await psycopg.AsyncConnection.connect(
-            make_conninfo(self._url, password=password) if password else self._url,
+            make_conninfo(conninfo, password=password) if password else conninfo,
             autocommit=True,
             connect_timeout=self._connect_timeout,
             application_name=APPLICATION_NAME,
@@ -187,11 +202,15 @@ class PostgresPriceTickListener:
                         self._deliver(notification.payload)
                     elif self._catalyst_events is not None:
                         self._catalyst_events.deliver(notification.payload)
-                # A quiet channel may hide a dead peer (no FIN on a network partition):
-                # a round trip proves the connection still works.
-                await connection.execute("SELECT 1")
-            except _CONNECTION_ERRORS:
-                logger.warning("price tick listener lost its connection; reconnecting")
+                if not await self._answers(connection):
+                    raise _Unresponsive
+            except (*_CONNECTION_ERRORS, _Unresponsive) as error:
+                logger.warning(
+                    "price tick listener lost its connection (%s); reconnecting",
+                    f"no answer within {self._probe_timeout} s"
+                    if isinstance(error, _Unresponsive)
+                    else type(error).__name__,
+                )
                 # Ticks committed while we are away never reach us: tell subscribers.
                 self._fanout.interrupt("the price feed lost its database connection")
                 if self._catalyst_events is not None:
@@ -202,6 +221,21 @@ class PostgresPriceTickListener:
                 connection = None
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, self._max_backoff)
+
+    async def _answers(self, connection: psycopg.AsyncConnection[Any]) -> bool:
+        """Whether a round trip completes within the probe timeout. A quiet channel may
+        hide a dead peer (no FIN on a network partition or a failover), and a query on
+        it would wait for TCP to give up. On a timeout the probe is cancelled in the
+        background (psycopg's cleanup sends a cancel request, bounded by its own
+        timeouts): subscribers must hear of the lost feed now, not after that."""
+        probe = asyncio.ensure_future(connection.execute("SELECT 1"))
+        try:
+            await asyncio.wait_for(asyncio.shield(probe), self._probe_timeout)
+        except TimeoutError:
+            probe.add_done_callback(_forget_outcome)
+            probe.cancel()
+            return False
+        return True
 
     def _deliver(self, payload: str) -> None:
         try:
