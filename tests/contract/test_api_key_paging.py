@@ -7,48 +7,34 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from omc.adapters.memory.clock import FixedClock
-from omc.adapters.memory.keys import MemoryApiKeyRepository
-from omc.adapters.postgres.keys import PostgresApiKeyRepository
 from omc.adapters.secrets.environment import StaticSecrets
 from omc.application.errors import InvalidArgument
 from omc.application.keys import PEPPER_SECRET, ApiKeys, KeyHasher
 from omc.application.paging import encode_page_token, filter_fingerprint
 from omc.application.ports import ApiKeyRepository
 from omc.domain.access import ApiKey
-from tests.contract.test_api_key_repository import T0, api_key
-
-
-@pytest.fixture
-async def postgres_keys(postgres_engine: AsyncEngine) -> PostgresApiKeyRepository:
-    async with postgres_engine.begin() as connection:
-        await connection.execute(text("TRUNCATE api_keys"))
-    return PostgresApiKeyRepository(postgres_engine)
-
-
-@pytest.fixture(
-    params=[
-        pytest.param("memory", id="memory"),
-        pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
-    ]
+from tests.contract.test_api_key_repository import (  # noqa: F401 (fixtures used by name)
+    T0,
+    api_key,
+    postgres_keys,
+    repository,
 )
-def repository(request: pytest.FixtureRequest) -> ApiKeyRepository:
-    if request.param == "memory":
-        return MemoryApiKeyRepository()
-    result: ApiKeyRepository = request.getfixturevalue("postgres_keys")
-    return result
 
 
-def use_cases(repository: ApiKeyRepository, max_page_size: int = 1_000) -> ApiKeys:
+def use_cases(
+    repository: ApiKeyRepository,  # noqa: F811 (the shared fixture imported above)
+    max_page_size: int = 1_000,
+) -> ApiKeys:
     hasher = KeyHasher(StaticSecrets({PEPPER_SECRET: "pepper"}))
     return ApiKeys(repository, hasher, FixedClock(T0), max_page_size=max_page_size)
 
 
 async def add_keys(
-    repository: ApiKeyRepository, count: int, user_id: str = "alice"
+    repository: ApiKeyRepository,  # noqa: F811 (the shared fixture imported above)
+    count: int,
+    user_id: str = "alice",
 ) -> list[ApiKey]:
     """`count` keys, three to a creation instant so ties are ordered by key_id; returned in
     the listing order."""
@@ -73,7 +59,7 @@ async def walk(keys: ApiKeys, user_id: str | None, page_size: int) -> list[list[
 
 
 async def test_25_keys_in_pages_of_10_walk_every_key_once_in_order(
-    repository: ApiKeyRepository,
+    repository: ApiKeyRepository,  # noqa: F811 (the shared fixture imported above)
 ) -> None:
     expected = await add_keys(repository, 25)
 
@@ -83,7 +69,9 @@ async def test_25_keys_in_pages_of_10_walk_every_key_once_in_order(
     assert [key for page in pages for key in page] == expected
 
 
-async def test_a_user_filter_pages_only_that_users_keys(repository: ApiKeyRepository) -> None:
+async def test_a_user_filter_pages_only_that_users_keys(
+    repository: ApiKeyRepository,  # noqa: F811 (the shared fixture imported above)
+) -> None:
     alices = await add_keys(repository, 25, "alice")
     await add_keys(repository, 12, "bob")
 
@@ -93,7 +81,9 @@ async def test_a_user_filter_pages_only_that_users_keys(repository: ApiKeyReposi
     assert [key for page in pages for key in page] == alices
 
 
-async def test_an_exact_multiple_ends_without_an_empty_page(repository: ApiKeyRepository) -> None:
+async def test_an_exact_multiple_ends_without_an_empty_page(
+    repository: ApiKeyRepository,  # noqa: F811 (the shared fixture imported above)
+) -> None:
     expected = await add_keys(repository, 20)
 
     pages = await walk(use_cases(repository), None, 10)
@@ -103,7 +93,7 @@ async def test_an_exact_multiple_ends_without_an_empty_page(repository: ApiKeyRe
 
 
 async def test_keys_added_during_a_walk_never_repeat_or_skip_the_others(
-    repository: ApiKeyRepository,
+    repository: ApiKeyRepository,  # noqa: F811 (the shared fixture imported above)
 ) -> None:
     expected = await add_keys(repository, 25)
     keys = use_cases(repository)
@@ -130,7 +120,7 @@ async def walk_from(keys: ApiKeys, token: str, page_size: int) -> list[ApiKey]:
 
 
 async def test_revoked_keys_are_listed_with_their_revocation(
-    repository: ApiKeyRepository,
+    repository: ApiKeyRepository,  # noqa: F811 (the shared fixture imported above)
 ) -> None:
     expected = await add_keys(repository, 25)
     keys = use_cases(repository)
@@ -146,7 +136,9 @@ async def test_revoked_keys_are_listed_with_their_revocation(
     ]
 
 
-async def test_zero_means_the_default_and_sizes_are_capped(repository: ApiKeyRepository) -> None:
+async def test_zero_means_the_default_and_sizes_are_capped(
+    repository: ApiKeyRepository,  # noqa: F811 (the shared fixture imported above)
+) -> None:
     await add_keys(repository, 120)
 
     default = await use_cases(repository).list_page()
@@ -157,7 +149,9 @@ async def test_zero_means_the_default_and_sizes_are_capped(repository: ApiKeyRep
     assert len(capped.items) == 7
 
 
-async def test_list_follows_every_page(repository: ApiKeyRepository) -> None:
+async def test_list_follows_every_page(
+    repository: ApiKeyRepository,  # noqa: F811 (the shared fixture imported above)
+) -> None:
     expected = await add_keys(repository, 25)
 
     assert await use_cases(repository, max_page_size=10).list() == expected
@@ -167,7 +161,9 @@ def _violated_fields(error: pytest.ExceptionInfo[InvalidArgument]) -> list[str]:
     return [violation.field for violation in error.value.violations]
 
 
-async def test_a_token_used_with_another_filter_is_invalid(repository: ApiKeyRepository) -> None:
+async def test_a_token_used_with_another_filter_is_invalid(
+    repository: ApiKeyRepository,  # noqa: F811 (the shared fixture imported above)
+) -> None:
     await add_keys(repository, 12, "alice")
     await add_keys(repository, 12, "bob")
     keys = use_cases(repository)
@@ -186,14 +182,19 @@ async def test_a_token_used_with_another_filter_is_invalid(repository: ApiKeyRep
 
 
 @pytest.mark.parametrize("token", ["garbage", "!!!", "eyJmIjoxfQ", "e30", "W10"])
-async def test_a_garbage_token_is_invalid(repository: ApiKeyRepository, token: str) -> None:
+async def test_a_garbage_token_is_invalid(
+    repository: ApiKeyRepository,  # noqa: F811 (the shared fixture imported above)
+    token: str,
+) -> None:
     with pytest.raises(InvalidArgument) as raised:
         await use_cases(repository).list_page(page_token=token)
 
     assert _violated_fields(raised) == ["page_token"]
 
 
-async def test_a_negative_page_size_is_invalid(repository: ApiKeyRepository) -> None:
+async def test_a_negative_page_size_is_invalid(
+    repository: ApiKeyRepository,  # noqa: F811 (the shared fixture imported above)
+) -> None:
     with pytest.raises(InvalidArgument) as raised:
         await use_cases(repository).list_page(page_size=-1)
 
@@ -201,7 +202,7 @@ async def test_a_negative_page_size_is_invalid(repository: ApiKeyRepository) -> 
 
 
 async def test_a_hand_made_token_for_the_right_filter_but_a_wrong_position_is_invalid(
-    repository: ApiKeyRepository,
+    repository: ApiKeyRepository,  # noqa: F811 (the shared fixture imported above)
 ) -> None:
     fingerprint = filter_fingerprint("api_keys", [], False)
     tokens = [

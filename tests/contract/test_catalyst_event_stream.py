@@ -19,36 +19,16 @@ from omc.adapters.postgres.notifications import MAX_PAYLOAD_BYTES
 from omc.application.errors import StreamInterrupted
 from omc.domain.catalyst import CatalystEvent
 from omc.domain.rules import MAX_BODY, MAX_SHORT_TEXT
-from tests.support.catalyst import (
+from tests.support.catalyst import (  # noqa: F401 (fixtures used by name)
     CatalystStorage,
-    memory_catalyst_storage,
+    catalyst,
+    postgres_catalyst,
     postgres_catalyst_storage,
     take,
 )
 from tests.support.records import catalyst_event
 
 QUIET = 0.3  # seconds without an event before "nothing was announced" is accepted
-
-
-@pytest.fixture
-async def postgres_catalyst(
-    clean_postgres: AsyncEngine, postgres_url: str
-) -> AsyncIterator[CatalystStorage]:
-    async with postgres_catalyst_storage(clean_postgres, postgres_url) as storage:
-        yield storage
-
-
-@pytest.fixture(
-    params=[
-        pytest.param("memory", id="memory"),
-        pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
-    ]
-)
-def catalyst(request: pytest.FixtureRequest) -> CatalystStorage:
-    if request.param == "memory":
-        return memory_catalyst_storage()
-    storage: CatalystStorage = request.getfixturevalue("postgres_catalyst")
-    return storage
 
 
 def listing(external_id: str, symbol: str, minute: int = 0, **changes: object) -> CatalystEvent:
@@ -68,7 +48,9 @@ async def nothing_more(events: AsyncIterator[CatalystEvent]) -> None:
         await asyncio.wait_for(anext(events), QUIET)
 
 
-async def test_a_subscriber_receives_new_events_whole(catalyst: CatalystStorage) -> None:
+async def test_a_subscriber_receives_new_events_whole(
+    catalyst: CatalystStorage,  # noqa: F811 (the shared fixture imported above)
+) -> None:
     # Far past NOTIFY's 8000-byte payload limit: the event must still arrive unabridged.
     long_text = 'Ünïcode and "quotes" and a newline\n ' * (MAX_BODY // 40)
     sent = [
@@ -91,7 +73,9 @@ async def test_a_subscriber_receives_new_events_whole(catalyst: CatalystStorage)
     assert received[0].occurred_at.utcoffset() is not None
 
 
-async def test_subscribers_get_only_their_kinds_and_symbols(catalyst: CatalystStorage) -> None:
+async def test_subscribers_get_only_their_kinds_and_symbols(
+    catalyst: CatalystStorage,  # noqa: F811 (the shared fixture imported above)
+) -> None:
     fanout = catalyst.catalyst_fanout
     async with (
         fanout.subscribe(frozenset({"exchange_listing"}), frozenset()) as listings,
@@ -113,7 +97,9 @@ async def test_subscribers_get_only_their_kinds_and_symbols(catalyst: CatalystSt
         await nothing_more(sol_listings)
 
 
-async def test_an_event_stored_again_is_never_raised_again(catalyst: CatalystStorage) -> None:
+async def test_an_event_stored_again_is_never_raised_again(
+    catalyst: CatalystStorage,  # noqa: F811 (the shared fixture imported above)
+) -> None:
     first = listing("listing-1-TIA", "TIA")
     repository = catalyst.repositories.catalyst_events
     async with catalyst.catalyst_fanout.subscribe(frozenset(), frozenset()) as events:
@@ -132,7 +118,9 @@ async def test_an_event_stored_again_is_never_raised_again(catalyst: CatalystSto
         await nothing_more(events)
 
 
-async def test_a_large_batch_arrives_whole_and_in_order(catalyst: CatalystStorage) -> None:
+async def test_a_large_batch_arrives_whole_and_in_order(
+    catalyst: CatalystStorage,  # noqa: F811 (the shared fixture imported above)
+) -> None:
     # Keys as long as allowed, with characters JSON must escape: many NOTIFY payloads.
     suffix = '\x01"' * ((MAX_SHORT_TEXT - 10) // 2)
     sent = [listing(f"{i:05d}{suffix}", f"S{i % 7}", i % 60) for i in range(120)]
@@ -147,7 +135,7 @@ async def test_a_large_batch_arrives_whole_and_in_order(catalyst: CatalystStorag
 
 
 async def test_a_subscriber_sees_only_events_stored_after_it_subscribed(
-    catalyst: CatalystStorage,
+    catalyst: CatalystStorage,  # noqa: F811 (the shared fixture imported above)
 ) -> None:
     fanout = catalyst.catalyst_fanout
     async with fanout.subscribe(frozenset(), frozenset()) as early:
@@ -162,7 +150,8 @@ async def test_a_subscriber_sees_only_events_stored_after_it_subscribed(
 
 @pytest.mark.postgres
 async def test_events_stored_through_one_replica_reach_watchers_on_another(
-    postgres_catalyst: CatalystStorage, postgres_url: str
+    postgres_catalyst: CatalystStorage,  # noqa: F811 (the shared fixture imported above)
+    postgres_url: str,
 ) -> None:
     engine = create_engine(postgres_url, pool_size=2)
     try:
@@ -182,7 +171,8 @@ async def test_events_stored_through_one_replica_reach_watchers_on_another(
 
 @pytest.mark.postgres
 async def test_a_foreign_notification_on_the_channel_does_not_stop_the_feed(
-    postgres_catalyst: CatalystStorage, clean_postgres: AsyncEngine
+    postgres_catalyst: CatalystStorage,  # noqa: F811 (the shared fixture imported above)
+    clean_postgres: AsyncEngine,
 ) -> None:
     async with postgres_catalyst.catalyst_fanout.subscribe(frozenset(), frozenset()) as events:
         async with clean_postgres.connect() as connection:

@@ -19,8 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from omc.adapters.postgres.fills import PostgresFillRepository
 from omc.application.trading_ports import FillQuery, FillRepository
 from omc.domain.trading.fills import Fill, Side
-from omc.domain.trading.lots import PreparedFills, prepare
+from omc.domain.trading.lots import prepare
 from tests.conftest import Storage
+from tests.support.prepared import columns
 
 from .test_fill_repository import T0, TradingStore, make, trading_store
 
@@ -42,24 +43,12 @@ def new_reader(store: TradingStore, request: pytest.FixtureRequest) -> NewReader
     return lambda: PostgresFillRepository(engine)
 
 
-def _columns(prepared: PreparedFills) -> tuple[Any, ...]:
-    return (
-        prepared.book_keys,
-        prepared.rows,
-        prepared.fees,
-        prepared.volumes,
-        prepared.times,
-        prepared.fill_ids,
-        prepared.strategies,
-    )
-
-
 async def _same_as_a_full_read(
     kept: FillRepository, fresh: FillRepository, query: FillQuery
 ) -> None:
     got = await kept.prepared(query)
-    assert _columns(got) == _columns(await fresh.prepared(query))
-    assert _columns(got) == _columns(prepare(await kept.history(query)))
+    assert columns(got) == columns(await fresh.prepared(query))
+    assert columns(got) == columns(prepare(await kept.history(query)))
 
 
 @st.composite
@@ -193,7 +182,7 @@ async def test_prepared_reads_every_written_form_of_a_number(
     await store.fills.add_many("alice", fills)
     for reader in (store.fills, new_reader()):
         got = await reader.prepared(FillQuery("alice"))
-        assert _columns(got) == _columns(prepare(await reader.history(FillQuery("alice"))))
+        assert columns(got) == columns(prepare(await reader.history(FillQuery("alice"))))
 
 
 async def test_prepared_keeps_ids_and_strategies_whatever_characters_they_hold(
@@ -212,4 +201,4 @@ async def test_prepared_keeps_ids_and_strategies_whatever_characters_they_hold(
         got = await reader.prepared(FillQuery("alice"))
         assert got.fill_ids == [fill.fill_id for fill in fills]
         assert got.strategies == [fill.strategy_id for fill in fills]
-        assert _columns(got) == _columns(prepare(await reader.history(FillQuery("alice"))))
+        assert columns(got) == columns(prepare(await reader.history(FillQuery("alice"))))

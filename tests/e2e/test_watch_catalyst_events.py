@@ -15,7 +15,6 @@ import httpx
 import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 from grpc import aio
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from omc.adapters.grpc.server import GrpcServer, ledger_binding
 from omc.adapters.memory.clock import SystemClock
@@ -30,9 +29,10 @@ from omc.domain.collection import CollectorRun, RunStatus
 from omc.v1 import ledger_pb2 as pb
 from omc.v1 import ledger_pb2_grpc
 from tests.e2e.test_ledger_api import _violations
-from tests.support.catalyst import (
+from tests.support.catalyst import (  # noqa: F401 (fixtures used by name)
     CatalystStorage,
-    memory_catalyst_storage,
+    catalyst,
+    postgres_catalyst,
     postgres_catalyst_storage,
 )
 from tests.support.fixture_server import FixtureServer, fixture_options, serve_all_sources
@@ -69,28 +69,9 @@ async def serve(storage: CatalystStorage) -> Served:
 
 
 @pytest.fixture
-async def postgres_catalyst(
-    clean_postgres: AsyncEngine, postgres_url: str
-) -> AsyncIterator[CatalystStorage]:
-    async with postgres_catalyst_storage(clean_postgres, postgres_url) as storage:
-        yield storage
-
-
-@pytest.fixture(
-    params=[
-        pytest.param("memory", id="memory"),
-        pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
-    ]
-)
-def catalyst(request: pytest.FixtureRequest) -> CatalystStorage:
-    if request.param == "memory":
-        return memory_catalyst_storage()
-    storage: CatalystStorage = request.getfixturevalue("postgres_catalyst")
-    return storage
-
-
-@pytest.fixture
-async def served(catalyst: CatalystStorage) -> AsyncIterator[Served]:
+async def served(
+    catalyst: CatalystStorage,  # noqa: F811 (the shared fixture imported above)
+) -> AsyncIterator[Served]:
     running = await serve(catalyst)
     try:
         yield running
@@ -237,7 +218,8 @@ async def test_a_stopping_server_ends_the_stream_unavailable(served: Served) -> 
 
 @pytest.mark.postgres
 async def test_an_event_stored_through_one_replica_reaches_watchers_of_another(
-    postgres_catalyst: CatalystStorage, postgres_url: str
+    postgres_catalyst: CatalystStorage,  # noqa: F811 (the shared fixture imported above)
+    postgres_url: str,
 ) -> None:
     engine = create_engine(postgres_url, pool_size=2)
     a = await serve(postgres_catalyst)

@@ -8,8 +8,6 @@ and the healthy ones keep their cadence.
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,7 +24,6 @@ from tests.support.fixture_server import (
     server_error,
     slow,
 )
-from tests.support.postgres import drop_database, recreate_database, worker_id
 from tests.support.processes import SERVING, count_rows, health, omc_env, serving
 
 pytestmark = pytest.mark.postgres
@@ -60,20 +57,6 @@ def upstream() -> Iterator[FaultServer]:
     with FaultServer() as server:
         serve_all_sources(server)
         yield server
-
-
-@pytest.fixture
-def database_url(postgres_server_url: str) -> Iterator[str]:
-    name = f"omc_res_collect_{worker_id()}"
-    yield recreate_database(postgres_server_url, name)
-    drop_database(postgres_server_url, name)
-
-
-@pytest.fixture
-def home() -> Iterator[Path]:
-    directory = Path(tempfile.mkdtemp(prefix="omc-res-home-"))
-    yield directory
-    shutil.rmtree(directory, ignore_errors=True)
 
 
 def source_settings(base_url: str) -> dict[str, str]:

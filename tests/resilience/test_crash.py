@@ -6,17 +6,13 @@ and no batch is half-stored (a batch is one transaction: all of its rows or none
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import grpc
 import pytest
 
 from omc.v1 import ledger_pb2, ledger_pb2_grpc
-from tests.support.postgres import drop_database, recreate_database, worker_id
 from tests.support.processes import (
     SERVING,
     ServeProcess,
@@ -33,20 +29,6 @@ pytestmark = pytest.mark.postgres
 
 STREAMS = 4
 RPC_TIMEOUT = 10.0
-
-
-@pytest.fixture
-def database_url(postgres_server_url: str) -> Iterator[str]:
-    name = f"omc_res_crash_{worker_id()}"
-    yield recreate_database(postgres_server_url, name)
-    drop_database(postgres_server_url, name)
-
-
-@pytest.fixture
-def home() -> Iterator[Path]:
-    directory = Path(tempfile.mkdtemp(prefix="omc-res-home-"))
-    yield directory
-    shutil.rmtree(directory, ignore_errors=True)
 
 
 class Stream:

@@ -8,8 +8,6 @@ within 10 s; every ingest batch acknowledged OK is stored whole, and none is par
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -56,13 +54,6 @@ def own_postgres() -> Iterator[OwnPostgres]:
         yield server
     finally:
         server.destroy()
-
-
-@pytest.fixture
-def home() -> Iterator[Path]:
-    directory = Path(tempfile.mkdtemp(prefix="omc-res-home-"))
-    yield directory
-    shutil.rmtree(directory, ignore_errors=True)
 
 
 class Load:

@@ -8,10 +8,7 @@ RSS growth is bounded (and printed, with the request counts by status).
 from __future__ import annotations
 
 import asyncio
-import shutil
-import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import grpc
@@ -28,7 +25,6 @@ from omc.v1 import (
     pnl_pb2_grpc,
     trading_pb2_grpc,
 )
-from tests.support.postgres import drop_database, recreate_database, worker_id
 from tests.support.processes import bearer, create_key, omc_env, serving
 from tests.support.traffic import FAULTS, Tally, fills_batch, price_batch
 
@@ -40,20 +36,6 @@ DURATION = 30.0  # seconds of load, as the issue asks
 CHANNELS = 8
 RPC_TIMEOUT = 30.0
 RSS_GROWTH_BOUND = 300 * 1024 * 1024
-
-
-@pytest.fixture
-def database_url(postgres_server_url: str) -> Iterator[str]:
-    name = f"omc_res_load_{worker_id()}"
-    yield recreate_database(postgres_server_url, name)
-    drop_database(postgres_server_url, name)
-
-
-@pytest.fixture
-def home() -> Iterator[Path]:
-    directory = Path(tempfile.mkdtemp(prefix="omc-res-home-"))
-    yield directory
-    shutil.rmtree(directory, ignore_errors=True)
 
 
 async def _call(tally: Tally, rpc: str, call: object) -> None:

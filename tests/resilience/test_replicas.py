@@ -8,8 +8,6 @@ is continued on B; a key revoked on A is refused by C within 5 s.
 from __future__ import annotations
 
 import queue
-import shutil
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -21,7 +19,6 @@ import pytest
 from omc.adapters.sources.catalog import COLLECTOR_NAMES
 from omc.v1 import admin_pb2, admin_pb2_grpc, agent_pb2, agent_pb2_grpc, ledger_pb2, ledger_pb2_grpc
 from tests.support.fixture_server import FixtureServer, serve_all_sources
-from tests.support.postgres import drop_database, recreate_database, worker_id
 from tests.support.processes import (
     bearer,
     count_rows,
@@ -42,17 +39,8 @@ REVOCATION_BOUND = 5.0
 
 
 @pytest.fixture
-def database_url(postgres_server_url: str) -> Iterator[str]:
-    name = f"omc_res_replicas_{worker_id()}"
-    yield recreate_database(postgres_server_url, name)
-    drop_database(postgres_server_url, name)
-
-
-@pytest.fixture
-def homes() -> Iterator[list[Path]]:
-    directory = Path(tempfile.mkdtemp(prefix="omc-res-home-"))
-    yield [directory / name for name in "abc"]
-    shutil.rmtree(directory, ignore_errors=True)
+def homes(home: Path) -> list[Path]:
+    return [home / name for name in "abc"]
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from omc.adapters.memory.repositories import memory_repositories
@@ -61,6 +62,29 @@ async def postgres_catalyst_storage(
         )
     finally:
         await listener.stop()
+
+
+@pytest.fixture
+async def postgres_catalyst(
+    clean_postgres: AsyncEngine, postgres_url: str
+) -> AsyncIterator[CatalystStorage]:
+    async with postgres_catalyst_storage(clean_postgres, postgres_url) as storage:
+        yield storage
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("memory", id="memory"),
+        pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
+    ]
+)
+def catalyst(request: pytest.FixtureRequest) -> CatalystStorage:
+    """Each storage in turn. A module using it imports `postgres_catalyst` too: the
+    Postgres case looks that fixture up by name among the requesting module's own."""
+    if request.param == "memory":
+        return memory_catalyst_storage()
+    storage: CatalystStorage = request.getfixturevalue("postgres_catalyst")
+    return storage
 
 
 async def take(events: AsyncIterator[CatalystEvent], count: int) -> list[CatalystEvent]:

@@ -12,21 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from omc.domain.trading.fills import Fill
-from omc.domain.trading.lots import CostMethod, LotEngine, PreparedFills, prepare
+from omc.domain.trading.lots import CostMethod, LotEngine, prepare
+from tests.support.prepared import columns
 
 from .test_properties import fill_sequences
-
-
-def _columns(prepared: PreparedFills) -> tuple[object, ...]:
-    return (
-        prepared.book_keys,
-        prepared.rows,
-        prepared.fees,
-        prepared.volumes,
-        prepared.times,
-        prepared.fill_ids,
-        prepared.strategies,
-    )
 
 
 @settings(max_examples=150, deadline=None)
@@ -37,12 +26,12 @@ def test_appending_later_fills_equals_preparing_them_all(
     bounds = sorted({0, len(fills), *(cut % (len(fills) + 1) for cut in cuts)})
     grown = prepare([])
     for start, stop in pairwise(bounds):
-        before = _columns(grown)
+        before = columns(grown)
         grown = grown.extended(prepare(fills[start:stop]))
         # The history it grew from is untouched (another call may be replaying it).
-        assert _columns(grown)[1][: len(before[1])] == before[1]
+        assert columns(grown)[1][: len(before[1])] == before[1]
     whole = prepare(fills)
-    assert _columns(grown) == _columns(whole)
+    assert columns(grown) == columns(whole)
     assert grown.fills == whole.fills
     for method in CostMethod:
         ours, theirs = LotEngine(grown, method), LotEngine(whole, method)
@@ -82,7 +71,7 @@ def test_merging_any_two_parts_equals_preparing_them_all(
     late = [fill for i, fill in enumerate(fills) if not picks[i % len(picks)]]
     merged = prepare(kept).merged(prepare(late))
     whole = prepare(fills)
-    assert _columns(merged) == _columns(whole)
+    assert columns(merged) == columns(whole)
     assert merged.fills == whole.fills
     for method in CostMethod:
         ours, theirs = LotEngine(merged, method), LotEngine(whole, method)
@@ -103,4 +92,4 @@ def test_merging_fills_at_the_same_instant_orders_them_by_id(
         for i, (other, s) in enumerate(zip(others, seconds, strict=True))
     ]
     merged = prepare(fills).merged(prepare(others))
-    assert _columns(merged) == _columns(prepare(fills + others))
+    assert columns(merged) == columns(prepare(fills + others))
