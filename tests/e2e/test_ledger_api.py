@@ -492,7 +492,7 @@ async def test_reflection_lists_the_ledger_service(served: Served) -> None:
     assert {"omc.v1.LedgerService", "grpc.health.v1.Health"} <= names
 
 
-async def test_request_id_is_echoed_or_generated(served: Served) -> None:
+async def test_request_id_is_echoed_or_generated_in_the_trailers(served: Served) -> None:
     given = served.stub.GetLedgerStats(
         pb.GetLedgerStatsRequest(), metadata=(("x-request-id", "client-id-42"),)
     )
@@ -500,8 +500,40 @@ async def test_request_id_is_echoed_or_generated(served: Served) -> None:
     generated = served.stub.GetLedgerStats(pb.GetLedgerStatsRequest())
     await generated
 
-    assert dict(await given.initial_metadata())["x-request-id"] == "client-id-42"
-    assert len(dict(await generated.initial_metadata())["x-request-id"]) == 32
+    assert dict(await given.trailing_metadata())["x-request-id"] == "client-id-42"
+    assert len(dict(await generated.trailing_metadata())["x-request-id"]) == 32
+    # A unary call's initial metadata would cost a send of its own: it stays empty.
+    assert "x-request-id" not in dict(await given.initial_metadata())
+
+
+async def test_a_stream_sends_its_request_id_up_front_and_in_the_trailers(
+    served: Served,
+) -> None:
+    call = served.stub.WatchPrices(
+        pb.WatchPricesRequest(symbols=[_symbol()]), metadata=(("x-request-id", "watch-7"),)
+    )
+    async with asyncio.timeout(BOUNDED):
+        assert dict(await call.initial_metadata())["x-request-id"] == "watch-7"
+    call.cancel()
+    refused = served.stub.WatchPrices(
+        pb.WatchPricesRequest(symbols=["not a symbol!"]), metadata=(("x-request-id", "bad-8"),)
+    )
+    with pytest.raises(aio.AioRpcError) as raised:
+        await refused.read()
+    assert dict(raised.value.trailing_metadata())["x-request-id"] == "bad-8"
+
+
+async def test_an_error_carries_its_request_id_beside_the_error_details(
+    served: Served,
+) -> None:
+    with pytest.raises(aio.AioRpcError) as raised:
+        await served.stub.IngestPriceTicks(
+            pb.IngestPriceTicksRequest(ticks=[_tick("BTC", "bench", 0, "-1")]),
+            metadata=(("x-request-id", "err-9"),),
+        )
+    assert raised.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+    assert dict(raised.value.trailing_metadata())["x-request-id"] == "err-9"
+    assert set(_violations(raised.value)) == {"ticks[0].last"}
 
 
 class ExplodingPriceTicks:
