@@ -1,7 +1,7 @@
 """Ingest throughput: price ticks through gRPC IngestPriceTicks into Postgres, beside
 raw COPY of the same rows (the physical limit) and one INSERT per row (the naive
-baseline), all in one run against one database. COPY and IngestPriceTicks batches
-alternate, so the ratio holds even while other processes load the machine.
+baseline), all in one run against one database. COPY, IngestPriceTicks and per-row
+batches alternate, so the ratios hold even while other processes load the machine.
 
 Feeds send canonical ticks (upper-case symbols, plain decimals), which take the
 column-wise fast path; the same rows with lower-case symbols are valid too but take the
@@ -77,7 +77,7 @@ def to_proto(row: tuple[object, ...], *, canonical: bool = True) -> pb.PriceTick
 def truncate(url: str) -> None:
     with psycopg.connect(libpq_url(url), autocommit=True) as conn:
         conn.execute("TRUNCATE price_ticks")
-        conn.execute("DROP TABLE IF EXISTS bench_copy_ticks")
+        conn.execute("DROP TABLE IF EXISTS bench_copy_ticks, bench_row_ticks")
         conn.execute("VACUUM ANALYZE price_ticks")
 
 
@@ -94,18 +94,20 @@ async def copy_batch(conn: psycopg.AsyncConnection[Any], rows: list[tuple[object
     return time.perf_counter() - started
 
 
-def per_row_insert(url: str, data: list[tuple[object, ...]]) -> float:
-    """The naive baseline: one INSERT ... ON CONFLICT round trip per tick."""
-    sql = (
-        f"INSERT INTO price_ticks ({', '.join(COLUMNS)}) VALUES "
-        "(%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING"
-    )
-    with psycopg.connect(libpq_url(url)) as conn:
-        started = time.perf_counter()
-        for row in data:
-            conn.execute(sql, row)
-        conn.commit()
-        return time.perf_counter() - started
+_PER_ROW_SQL = (
+    f"INSERT INTO bench_row_ticks ({', '.join(COLUMNS)}) VALUES "
+    "(%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING"
+)
+
+
+def per_row_insert(conn: psycopg.Connection[Any], rows: list[tuple[object, ...]]) -> float:
+    """The naive baseline: one INSERT ... ON CONFLICT round trip per tick, into a table
+    shaped and indexed like price_ticks, one commit for the lot."""
+    started = time.perf_counter()
+    for row in rows:
+        conn.execute(_PER_ROW_SQL, row)
+    conn.commit()
+    return time.perf_counter() - started
 
 
 async def through_grpc(
@@ -115,10 +117,12 @@ async def through_grpc(
     *,
     canonical: bool = True,
     copy_beside: bool = False,
-) -> tuple[float, float]:
-    """Seconds spent in IngestPriceTicks calls, and with `copy_beside` in COPYing the
-    same batches into a twin table: the two alternate batch by batch, so a change in the
-    machine's load (other processes) weighs on both alike."""
+    rows_beside: int = 0,
+) -> tuple[float, float, float, int]:
+    """Seconds spent in IngestPriceTicks calls; with `copy_beside`, in COPYing the same
+    batches into a twin table; with `rows_beside`, in inserting that many rows of each
+    batch one by one into another twin (and how many). They alternate batch by batch, so
+    a change in the machine's load (other processes) weighs on all of them alike."""
     engine = create_engine(url)
     fanout = PriceTickFanout()
     use_cases = LedgerUseCases.build(postgres_repositories(engine), fanout, SystemClock())
@@ -133,26 +137,36 @@ async def through_grpc(
         for rows in batches
     ]
     conn = await psycopg.AsyncConnection.connect(libpq_url(url))
+    # Synchronous, as a naive script would be.
+    row_conn = psycopg.connect(libpq_url(url))
     try:
-        await conn.execute("CREATE TABLE bench_copy_ticks (LIKE price_ticks INCLUDING ALL)")
+        for twin in ("bench_copy_ticks", "bench_row_ticks"):
+            await conn.execute(f"DROP TABLE IF EXISTS {twin}")
+            await conn.execute(f"CREATE TABLE {twin} (LIKE price_ticks INCLUDING ALL)")
         await conn.commit()
         async with aio.insecure_channel(
             f"127.0.0.1:{port}", options=[("grpc.max_send_message_length", 64 * 1024 * 1024)]
         ) as channel:
             stub = ledger_pb2_grpc.LedgerServiceStub(channel)
-            grpc_s = copy_s = 0.0
-            inserted = 0
+            grpc_s = copy_s = row_s = 0.0
+            inserted = row_count = 0
             for rows, request in zip(batches, requests, strict=True):
                 if copy_beside:
                     copy_s += await copy_batch(conn, rows)
+                if rows_beside:
+                    # On the loop's own thread, blocking it: nothing else runs meanwhile
+                    # (the server is idle between batches), and no thread hand-off.
+                    row_s += per_row_insert(row_conn, rows[:rows_beside])
+                    row_count += len(rows[:rows_beside])
                 started = time.perf_counter()
                 response = await stub.IngestPriceTicks(request)
                 grpc_s += time.perf_counter() - started
                 inserted += response.inserted
             if inserted != len(data):
                 raise SystemExit(f"expected {len(data)} inserted, got {inserted}")
-            return grpc_s, copy_s
+            return grpc_s, copy_s, row_s, row_count
     finally:
+        row_conn.close()
         await conn.close()
         await server.stop(1)
         await engine.dispose()
@@ -171,17 +185,23 @@ def main() -> None:
     report = Report("Ingest: price ticks into Postgres")
     with bench_database() as url:
         truncate(url)
-        grpc_s, copy_s = asyncio.run(through_grpc(url, data, args.batch, copy_beside=True))
+        batches = -(-len(data) // args.batch)
+        grpc_s, copy_s, naive_s, naive_count = asyncio.run(
+            through_grpc(
+                url,
+                data,
+                args.batch,
+                copy_beside=True,
+                rows_beside=max(1, args.baseline_ticks // batches),
+            )
+        )
         truncate(url)
         general_rows = data[: min(args.general_ticks, len(data))]
-        general_s, _ = asyncio.run(through_grpc(url, general_rows, args.batch, canonical=False))
-        truncate(url)
-        baseline_rows = data[: min(args.baseline_ticks, len(data))]
-        naive_s = per_row_insert(url, baseline_rows)
+        general_s, *_ = asyncio.run(through_grpc(url, general_rows, args.batch, canonical=False))
         truncate(url)
     copy_rate = len(data) / copy_s
     grpc_rate = len(data) / grpc_s
-    naive_rate = len(baseline_rows) / naive_s
+    naive_rate = naive_count / naive_s
     general_rate = len(general_rows) / general_s
     report.add("raw COPY (limit)", copy_rate, "ticks/s", f"{len(data):,} ticks")
     report.add("IngestPriceTicks via gRPC", grpc_rate, "ticks/s", f"batches of {args.batch:,}")
@@ -191,7 +211,12 @@ def main() -> None:
         "ticks/s",
         f"{len(general_rows):,} ticks, lower-case symbols",
     )
-    report.add("per-row INSERT (baseline)", naive_rate, "ticks/s", f"{len(baseline_rows):,} ticks")
+    report.add(
+        "per-row INSERT (baseline)",
+        naive_rate,
+        "ticks/s",
+        f"{naive_count:,} ticks, {naive_count // batches:,} after each batch",
+    )
     report.ratios["gRPC / COPY"] = grpc_rate / copy_rate
     report.ratios["gRPC / per-row INSERT"] = grpc_rate / naive_rate
     report.ratios["gRPC general path / COPY"] = general_rate / copy_rate

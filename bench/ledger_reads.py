@@ -217,7 +217,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument(
-        "--rounds", type=int, default=3, help="empty handler / GetLatestPrices runs, alternated"
+        "--rounds", type=int, default=5, help="empty handler / GetLatestPrices runs, alternated"
     )
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--pages", type=int, default=1_000)
