@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import builtins
 import hashlib
+import json
 from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -432,7 +433,10 @@ class StoredColumns:
 
 
 def _integers(joined: str) -> builtins.list[int]:
-    return builtins.list(map(int, joined.split(",")))
+    # Comma-joined decimal integers are a JSON array's body: the C parser makes each int
+    # straight from the text, without a str object per value first (split + int).
+    values: builtins.list[int] = json.loads(f"[{joined}]")
+    return values
 
 
 def prepared_from_columns(stored: StoredColumns) -> PreparedFills:
