@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from omc.adapters.postgres.engine import create_engine, libpq_url, sqlalchemy_url
@@ -43,6 +45,27 @@ def test_sqlalchemy_url_names_the_psycopg_driver(given: str, expected: str) -> N
 def test_sqlalchemy_url_rejects_other_databases(given: str) -> None:
     with pytest.raises(ValueError, match="URL"):
         sqlalchemy_url(given)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("own_options", [None, "-c statement_timeout=12345"])
+async def test_engine_sessions_run_in_utc_and_keep_the_urls_own_options(
+    postgres_url: str, own_options: str | None
+) -> None:
+    url = make_url(sqlalchemy_url(postgres_url))
+    if own_options is not None:
+        url = url.update_query_dict({"options": own_options})
+    engine = create_engine(url.render_as_string(hide_password=False), pool_size=1)
+    try:
+        async with engine.connect() as connection:
+            assert await connection.scalar(text("SHOW TimeZone")) == "UTC"
+            timeout = await connection.scalar(text("SHOW statement_timeout"))
+            assert timeout == ("0" if own_options is None else "12345ms")
+            stored = await connection.scalar(text("SELECT TIMESTAMPTZ '2026-01-02 03:04:05+10'"))
+            assert stored == datetime(2026, 1, 1, 17, 4, 5, tzinfo=UTC)
+            assert stored.utcoffset() == timedelta(0)
+    finally:
+        await engine.dispose()
 
 
 @pytest.fixture
