@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from omc.adapters.postgres.engine import create_engine
 from omc.adapters.postgres.fills import PostgresFillRepository
 from omc.application.trading_ports import FillQuery, FillRepository
 from omc.domain.trading.fills import Fill, Side
@@ -202,3 +203,28 @@ async def test_prepared_keeps_ids_and_strategies_whatever_characters_they_hold(
         assert got.fill_ids == [fill.fill_id for fill in fills]
         assert got.strategies == [fill.strategy_id for fill in fills]
         assert columns(got) == columns(prepare(await reader.history(FillQuery("alice"))))
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("pool_size", [1, 4], ids=["no room for a second connection", "room"])
+async def test_a_history_read_in_two_halves_equals_a_single_read(
+    clean_postgres: AsyncEngine, postgres_url: str, pool_size: int
+) -> None:
+    """Several fills share each time, so the split falls inside a run of equal times
+    (event order breaks the tie by fill id); both halves must meet exactly there."""
+    async with clean_postgres.begin() as connection:
+        await connection.execute(text("TRUNCATE fills, fill_versions RESTART IDENTITY"))
+    fills = [
+        _fill("alice", number, number // 4, SYMBOLS[number % 3], "buy", "quote")
+        for number in range(41)
+    ]
+    await PostgresFillRepository(clean_postgres).add_many("alice", fills[::-1])
+    engine = create_engine(postgres_url, pool_size=pool_size)
+    try:
+        for cut in (2, 3, 41):
+            split = PostgresFillRepository(engine, cached_fills=0, split_read_fills=cut)
+            got = await split.prepared(FillQuery("alice"))
+            assert columns(got) == columns(prepare(await split.history(FillQuery("alice"))))
+            assert got.fill_ids == sorted(f.fill_id for f in fills)
+    finally:
+        await engine.dispose()

@@ -9,12 +9,15 @@ columns through the driver (no ORM rows, no SQLAlchemy result processing) and bu
 the frozen Fill records without re-running their __init__. `prepared()` is the PnL
 path: Postgres does the exact numeric arithmetic of `prepare` (numeric products never
 round) and sends the engine's scaled integers as text, so Python builds no Fill and no
-Decimal per fill. Each owner's whole history is kept in process; after a write only the
-fills written since are read and merged in.
+Decimal per fill, one row of whole columns per read. Each owner's whole history is kept
+in process; after a write only the fills written since are read and merged in. A long
+history read whole is read in two halves at once, on two connections sharing one
+snapshot.
 """
 
 from __future__ import annotations
 
+import asyncio
 import builtins
 import hashlib
 import json
@@ -27,9 +30,11 @@ from operator import add, methodcaller, mul, sub
 from typing import Any
 
 import psycopg
+from psycopg import sql
 from psycopg.pq import TransactionStatus
 from sqlalchemy import bindparam, insert, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.pool import QueuePool
 from sqlalchemy.sql import Select
 
 from omc.adapters.gc_pause import cyclic_gc_paused
@@ -113,6 +118,14 @@ _READ_VERSION = "SELECT version FROM fill_versions WHERE owner = %(owner)s"
 # deleted, as the version itself assumes.
 _STAMP = "SELECT xmin::text FROM fills WHERE id = %(last_id)s AND owner = %(owner)s"
 DEFAULT_CACHED_FILLS = 250_000
+# A whole history at least this long is read in two halves at once (see _read_whole):
+# below it, the second connection and the split probes cost more than they save.
+SPLIT_READ_FILLS = 20_000
+_COUNT = "SELECT count(*) FROM fills WHERE owner = %(owner)s"
+_NTH = (
+    "SELECT executed_at, fill_id FROM fills WHERE owner = %(owner)s "
+    "ORDER BY executed_at, fill_id OFFSET %(offset)s LIMIT 1"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,9 +225,16 @@ def _filtered(query: FillQuery) -> Select[Any]:
 
 
 class PostgresFillRepository:
-    def __init__(self, engine: AsyncEngine, *, cached_fills: int = DEFAULT_CACHED_FILLS) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        cached_fills: int = DEFAULT_CACHED_FILLS,
+        split_read_fills: int = SPLIT_READ_FILLS,
+    ) -> None:
         self._engine = engine
         self._cache = _BooksCache(cached_fills)
+        self._split_read_fills = max(2, split_read_fills)
 
     async def add_many(
         self, owner: str, fills: Sequence[Fill], check: HistoryCheck | None = None
@@ -351,9 +371,7 @@ class PostgresFillRepository:
                 if kept is not None:
                     grown = await self._appended(connection, driver, owner, kept)
                 if grown is None:
-                    whole, last_id = await self._read(
-                        connection, driver, _filtered(FillQuery(owner))
-                    )
+                    whole, last_id = await self._read_whole(connection, driver, owner)
                     grown = whole, last_id, await self._stamp(driver, owner, last_id)
         books, last_id, stamp = grown
         if version is not None and stamp is not None:
@@ -378,6 +396,61 @@ class PostgresFillRepository:
         # Usually after every kept fill (appended); a fill dated earlier is merged in.
         grown = kept.books.merged(fresh)
         return grown, last_id, await self._stamp(driver, owner, last_id)
+
+    async def _read_whole(
+        self, connection: AsyncConnection, driver: psycopg.AsyncConnection[Any], owner: str
+    ) -> tuple[PreparedFills, int]:
+        """An owner's whole history, in two halves read at once on two connections that
+        share this transaction's snapshot when it is long: Postgres builds the columns of
+        both on two cores. Only when the pool has room to spare, so a read never waits
+        for a second connection while holding its first (many such reads at once could
+        otherwise hold every connection and wait for each other)."""
+        whole = _filtered(FillQuery(owner))
+        middle = await self._middle(driver, owner, self._split_read_fills)
+        if middle is None or not self._pool_has_room():
+            return await self._read(connection, driver, whole)
+        found = await (await driver.execute("SELECT pg_export_snapshot()")).fetchone()
+        assert found is not None
+        order = tuple_(_T.c.executed_at, _T.c.fill_id)
+        split = tuple_(
+            bindparam(None, middle[0], type_=_T.c.executed_at.type),
+            bindparam(None, middle[1], type_=_T.c.fill_id.type),
+        )
+        async with self._engine.connect() as other:
+            pooled = await other.get_raw_connection()
+            other_driver: psycopg.AsyncConnection[Any] = pooled.driver_connection  # type: ignore[assignment]
+            await other_driver.execute(
+                sql.SQL(
+                    "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ; SET TRANSACTION SNAPSHOT {}"
+                ).format(sql.Literal(found[0]))
+            )
+            (first, first_id), (second, second_id) = await asyncio.gather(
+                self._read(connection, driver, whole.where(order < split)),
+                self._read(other, other_driver, whole.where(order >= split)),
+            )
+        return first.extended(second), max(first_id, second_id)
+
+    @staticmethod
+    async def _middle(
+        driver: psycopg.AsyncConnection[Any], owner: str, at_least: int
+    ) -> tuple[Any, ...] | None:
+        """The (executed_at, fill_id) that starts the second half of a history of at
+        least `at_least` fills (index-only probes), else None."""
+        found = await (await driver.execute(_COUNT, {"owner": owner})).fetchone()
+        if found is None or found[0] < at_least:
+            return None
+        at = await (
+            await driver.execute(_NTH, {"owner": owner, "offset": found[0] // 2})
+        ).fetchone()
+        return None if at is None else tuple(at)
+
+    def _pool_has_room(self) -> bool:
+        pool = self._engine.pool
+        if not isinstance(pool, QueuePool):
+            return False
+        # Two to spare: another read may be taking one between this check and ours.
+        room = pool.size() + max(pool._max_overflow, 0) - pool.checkedout()
+        return room >= 2
 
     @staticmethod
     async def _stamp(driver: psycopg.AsyncConnection[Any], owner: str, last_id: int) -> str | None:
