@@ -207,6 +207,40 @@ async def test_prepared_equals_prepare_of_history(store: TradingStore) -> None:
         )
 
 
+async def test_first_fills_are_each_books_first_in_the_history(store: TradingStore) -> None:
+    repo = store.fills
+    await repo.add_many(
+        "alice",
+        [
+            make("e2", minutes=9, symbol="ETH"),
+            make("b1", minutes=4),
+            make("b0", minutes=2, strategy_id="grid"),
+            make("e1", minutes=5, symbol="ETH", quote="USDT"),
+            make("s1", minutes=7, symbol="SOL"),
+        ],
+    )
+    await repo.add_many("bob", [make("x", minutes=1)])
+    queries = (
+        FillQuery("alice"),
+        FillQuery("alice", symbol="ETH"),
+        FillQuery("alice", quote="AUD", end=T0 + timedelta(minutes=8)),
+        FillQuery("alice", start=T0 + timedelta(minutes=3)),
+        FillQuery("alice", strategy_id="grid"),
+        FillQuery("nobody"),
+    )
+    for query in queries:
+        firsts: dict[tuple[str, str], datetime] = {}
+        for fill in await repo.history(query):
+            firsts.setdefault((fill.symbol, fill.quote), fill.executed_at)
+        assert await repo.first_fills(query) == firsts
+    assert await repo.first_fills(FillQuery("alice")) == {
+        ("BTC", "AUD"): T0 + timedelta(minutes=2),
+        ("ETH", "AUD"): T0 + timedelta(minutes=9),
+        ("ETH", "USDT"): T0 + timedelta(minutes=5),
+        ("SOL", "AUD"): T0 + timedelta(minutes=7),
+    }
+
+
 async def _assert_prepared(repo: FillRepository, query: FillQuery) -> None:
     got = await repo.prepared(query)
     want = prepare(await repo.history(query))

@@ -7,6 +7,7 @@ by a client.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -146,7 +147,7 @@ class TradingBooks:
         max_page_size: int = MAX_PAGE_SIZE,
     ) -> None:
         self._fills = fills
-        self._marks = marks
+        self._mark_source = marks
         self._clock = clock
         self._max_batch = max_batch
         self._max_page_size = max_page_size
@@ -266,7 +267,8 @@ class TradingBooks:
         engine = LotEngine(prepared, method)
         engine.advance()
         held = [p for p in engine.positions() if p.quantity]
-        found = await self._marks.marks_at([(p.symbol, p.quote) for p in held], [at], mark_field)
+        books = [(p.symbol, p.quote) for p in held]
+        found = await self._mark_source.marks_at(books, [at], mark_field)
         result = []
         for position in sorted(held, key=lambda p: (p.symbol, p.quote)):
             marks = found.get((position.symbol, position.quote))
@@ -285,12 +287,9 @@ class TradingBooks:
         owner = self.owner(principal, user_id)
         now = self._clock.now()
         _check_range(window.start, window.end)
-        fills = await self._scoped_fills(owner, window, now)
         end = now if window.end is None else min(window.end, now)
-        start = window.start or (fills.times[0].astimezone(UTC) if len(fills) else end)
         strategy = _strategy(window.strategy_id)
-        # One scope: the curve starts at `start`, already among the day times.
-        marks = await self._lookup(fills, window, _day_times(start, end), now, firsts=False)
+        fills, marks, start = await self._fills_with_curve_marks(owner, window, now, end)
         try:
             result = summarize(
                 fills,
@@ -369,17 +368,33 @@ class TradingBooks:
     # --- helpers --------------------------------------------------------------------
 
     async def _scoped_fills(self, owner: str, window: PnLWindow, now: datetime) -> PreparedFills:
-        """Every fill of the scope's books up to now: cost basis needs the whole history,
-        and books of other symbols never affect this one, so symbol and quote filters
-        are safe to push down. A strategy filter is not (strategies share one balance)."""
-        return await self._fills.prepared(
-            FillQuery(
-                owner,
-                symbol=_clean(window.symbol, "symbol"),
-                quote=_clean(window.quote, "quote"),
-                end=now + timedelta(microseconds=1),
-            )
-        )
+        return await self._fills.prepared(_scope(owner, window, now))
+
+    async def _fills_with_curve_marks(
+        self, owner: str, window: PnLWindow, now: datetime, end: datetime
+    ) -> tuple[PreparedFills, MarkLookup, datetime]:
+        """The scope's fills, the marks of a summary's equity curve over them (the start
+        of each day from the curve's start, and now) and that start. The marks need only
+        the scope's books and its first fill's time, which `first_fills` gives from an
+        index, so they are read while the history is: a process's first summary of a
+        long history waits for the longer of the two, not for both. Should a write land
+        in between (a new book, an earlier first fill), the marks are read again for
+        the fills as read."""
+        scope = _scope(owner, window, now)
+        reading = asyncio.ensure_future(self._fills.prepared(scope))
+        try:
+            firsts = await self._fills.first_fills(scope)
+            start = window.start or (min(firsts.values()) if firsts else end)
+            # One scope: the curve starts at `start`, already among the day times.
+            marks = await self._marks(sorted(firsts), window, _day_times(start, end), now)
+            fills = await reading
+        finally:
+            reading.cancel()  # only still running when something above failed
+        actual = window.start or (fills.times[0].astimezone(UTC) if len(fills) else end)
+        if actual != start or not set(fills.book_keys) <= set(firsts):
+            start = actual
+            marks = await self._lookup(fills, window, _day_times(start, end), now, firsts=False)
+        return fills, marks, start
 
     async def _lookup(
         self,
@@ -412,13 +427,29 @@ class TradingBooks:
                 if strategy not in strategies:
                     strategies.add(strategy)
                     wanted.add(at)
-        wanted.add(now)
-        found: dict[Book, list[Mark]] = await self._marks.marks_at(
-            books, sorted(wanted), window.mark_field
+        return await self._marks(books, window, wanted, now)
+
+    async def _marks(
+        self, books: Sequence[Book], window: PnLWindow, times: set[datetime], now: datetime
+    ) -> MarkLookup:
+        found: dict[Book, list[Mark]] = await self._mark_source.marks_at(
+            books, sorted({*times, now}), window.mark_field
         )
         return mark_table(
             {book: [(m.observed_at, m.price) for m in marks] for book, marks in found.items()}
         )
+
+
+def _scope(owner: str, window: PnLWindow, now: datetime) -> FillQuery:
+    """Every fill of the scope's books up to now: cost basis needs the whole history,
+    and books of other symbols never affect this one, so symbol and quote filters are
+    safe to push down. A strategy filter is not (strategies share one balance)."""
+    return FillQuery(
+        owner,
+        symbol=_clean(window.symbol, "symbol"),
+        quote=_clean(window.quote, "quote"),
+        end=now + timedelta(microseconds=1),
+    )
 
 
 def _conditions(query: FillQuery) -> list[Condition]:

@@ -85,6 +85,12 @@ class FillRepository(Protocol):
         the call (through any replica) is in the answer, and only `query.owner`'s."""
         ...
 
+    async def first_fills(self, query: FillQuery) -> dict[Book, datetime]:
+        """When each book (symbol, quote) with a fill matching `query` had its first:
+        what marks a PnL curve needs, known before the history is read (an index probe
+        per book). Equal to the first time per book of `history(query)`."""
+        ...
+
 
 class MarkField(StrEnum):
     LAST = "last"

@@ -212,6 +212,49 @@ async def test_summary_by_method(world: World, method: CostMethod, realized: str
     assert result.end == NOW
 
 
+class WriteLandsBeforeTheHistory:
+    """Fills that answer `first_fills`, then let another batch land before the history
+    is read: what a summary racing another replica's write may see."""
+
+    def __init__(self, inner: MemoryFillRepository, owner: str, late: list[Fill]) -> None:
+        self._inner = inner
+        self._owner = owner
+        self._late = late
+
+    async def first_fills(self, query: FillQuery) -> dict[tuple[str, str], datetime]:
+        firsts = await self._inner.first_fills(query)
+        late, self._late = self._late, []
+        if late:
+            await self._inner.add_many(self._owner, [replace(f, owner=self._owner) for f in late])
+        return firsts
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._inner, name)
+
+
+async def test_a_summary_reads_marks_again_when_a_write_lands_mid_read(world: World) -> None:
+    await world.books.record_fills(ALICE, [fill("b", Side.BUY, "1", "50000", 5)])
+    for hours in (0.5, 3, 30):
+        await world.price("BTC", hours, "51000")
+        await world.price("ETH", hours, "3000")
+    # A new book whose first fill comes before every other: both the books and the
+    # curve's start that the marks were read for are stale once the history arrives.
+    late = [fill("e", Side.BUY, "2", "2900", 1, symbol="ETH")]
+    racing = TradingBooks(
+        WriteLandsBeforeTheHistory(world.fills, "alice", late),  # type: ignore[arg-type]
+        MemoryMarkSource(world.ticks),
+        FixedClock(NOW),
+    )
+
+    raced = await racing.summary(ALICE, PnLWindow())
+    settled = await world.books.summary(ALICE, PnLWindow())
+
+    assert raced == settled
+    assert raced.start == T0 + timedelta(hours=1)
+    assert raced.summary.unmarked == ()
+    assert raced.summary.unrealized == Decimal(1000) + 2 * Decimal(100)
+
+
 async def test_a_window_after_the_buy_keeps_its_cost(world: World) -> None:
     await world.books.record_fills(
         ALICE,

@@ -5,17 +5,19 @@ from __future__ import annotations
 import asyncio
 import builtins
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from omc.application.ports import IngestResult, Page, PageRequest
-from omc.application.trading_ports import FillConflict, FillQuery, HistoryCheck
+from omc.application.trading_ports import Book, FillConflict, FillQuery, HistoryCheck
 from omc.domain.trading.fills import Fill
 from omc.domain.trading.lots import PreparedFills, event_order, prepare
 
 
-def _matches(fill: Fill, query: FillQuery) -> bool:
+def _matches(owner: str, fill: Fill, query: FillQuery) -> bool:
+    # The owner the fill was stored under, as in Postgres (not the record's own field).
     return (
-        fill.owner == query.owner
+        owner == query.owner
         and (query.symbol is None or fill.symbol == query.symbol)
         and (query.quote is None or fill.quote == query.quote)
         and (query.strategy_id is None or (fill.strategy_id or "") == query.strategy_id)
@@ -77,7 +79,19 @@ class MemoryFillRepository:
         return Page(items, None if last is None else (last.executed_at, last.fill_id))
 
     async def history(self, query: FillQuery) -> builtins.list[Fill]:
-        return event_order(fill for fill in self._fills.values() if _matches(fill, query))
+        return event_order(
+            fill for (owner, _id), fill in self._fills.items() if _matches(owner, fill, query)
+        )
 
     async def prepared(self, query: FillQuery) -> PreparedFills:
         return prepare(await self.history(query))
+
+    async def first_fills(self, query: FillQuery) -> dict[Book, datetime]:
+        firsts: dict[Book, datetime] = {}
+        for (owner, _id), fill in self._fills.items():
+            if _matches(owner, fill, query):
+                book = (fill.symbol, fill.quote)
+                known = firsts.get(book)
+                if known is None or fill.executed_at < known:
+                    firsts[book] = fill.executed_at
+        return firsts

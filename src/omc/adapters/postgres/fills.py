@@ -32,7 +32,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 from psycopg.pq import TransactionStatus
-from sqlalchemy import bindparam, insert, select, text, tuple_
+from sqlalchemy import bindparam, func, insert, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.pool import QueuePool
 from sqlalchemy.sql import Select
@@ -41,7 +41,7 @@ from omc.adapters.gc_pause import cyclic_gc_paused
 from omc.adapters.postgres import tables
 from omc.adapters.postgres.repositories import storage_errors
 from omc.application.ports import IngestResult, Page, PageRequest
-from omc.application.trading_ports import FillConflict, FillQuery, HistoryCheck
+from omc.application.trading_ports import Book, FillConflict, FillQuery, HistoryCheck
 from omc.domain.trading.fills import Fill, Side
 from omc.domain.trading.lots import AMOUNT_EXP, QTY_EXP, PreparedFills
 
@@ -329,6 +329,19 @@ class PostgresFillRepository:
             values[6] = values[6].astimezone(UTC)
             add(hydrate(values))
         return out
+
+    async def first_fills(self, query: FillQuery) -> dict[Book, datetime]:
+        # (owner, symbol, quote, executed_at) is indexed: the minimum per book is read
+        # from the index.
+        statement = (
+            _filtered(query)
+            .with_only_columns(_T.c.symbol, _T.c.quote, func.min(_T.c.executed_at))
+            .group_by(_T.c.symbol, _T.c.quote)
+        )
+        with storage_errors():
+            async with self._engine.connect() as connection:
+                rows = (await connection.execute(statement)).all()
+        return {(symbol, quote): first.astimezone(UTC) for symbol, quote, first in rows}
 
     async def prepared(self, query: FillQuery) -> PreparedFills:
         """Whole histories are read at the owner's version and kept in process; a
