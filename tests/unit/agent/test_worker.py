@@ -5,13 +5,20 @@ order; a checkpointer bound to the home loop is always called there."""
 from __future__ import annotations
 
 import asyncio
+import sys
 import threading
 from typing import Any
 
 import pytest
 from langgraph.checkpoint.memory import InMemorySaver
 
-from omc.adapters.agent.worker import HomeLoopSaver, Outbox, agent_loop, on_loop
+from omc.adapters.agent.worker import (
+    SWITCH_INTERVAL,
+    HomeLoopSaver,
+    Outbox,
+    agent_loop,
+    on_loop,
+)
 
 BOUND = 10.0
 
@@ -23,6 +30,12 @@ async def test_a_coroutine_runs_on_the_agent_thread_and_its_result_comes_back() 
 
     assert await asyncio.wait_for(agent_loop().run(where()), BOUND) == "omc-agent"
     assert agent_loop() is agent_loop()
+
+
+def test_with_the_agent_thread_running_the_gil_is_handed_over_every_millisecond() -> None:
+    # The server's loop shares the process with turns computing on the agent thread.
+    agent_loop()
+    assert sys.getswitchinterval() <= SWITCH_INTERVAL == 0.001
 
 
 async def test_an_error_comes_back_as_itself() -> None:
