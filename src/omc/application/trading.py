@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from omc.application.errors import FailedPrecondition, FieldViolation, InvalidArgument
 from omc.application.ingest import DEFAULT_MAX_BATCH
@@ -389,7 +390,10 @@ class TradingBooks:
             marks = await self._marks(sorted(firsts), window, _day_times(start, end), now)
             fills = await reading
         finally:
-            reading.cancel()  # only still running when something above failed
+            # Still running only when something above failed: stop it, and take its
+            # outcome so a failure of its own is not reported as never retrieved.
+            reading.cancel()
+            reading.add_done_callback(_outcome_taken)
         actual = window.start or (fills.times[0].astimezone(UTC) if len(fills) else end)
         if actual != start or not set(fills.book_keys) <= set(firsts):
             start = actual
@@ -438,6 +442,11 @@ class TradingBooks:
         return mark_table(
             {book: [(m.observed_at, m.price) for m in marks] for book, marks in found.items()}
         )
+
+
+def _outcome_taken(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled():
+        task.exception()
 
 
 def _scope(owner: str, window: PnLWindow, now: datetime) -> FillQuery:

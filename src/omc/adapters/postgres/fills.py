@@ -476,10 +476,16 @@ class PostgresFillRepository:
                     "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ; SET TRANSACTION SNAPSHOT {}"
                 ).format(sql.Literal(found[0]))
             )
-            (first, first_id), (second, second_id) = await asyncio.gather(
-                self._read(connection, driver, whole.where(order < split)),
-                self._read(other, other_driver, whole.where(order >= split)),
-            )
+            # A task group: should one half fail, the other is cancelled and awaited
+            # before either connection goes back to the pool.
+            async with asyncio.TaskGroup() as halves:
+                early = halves.create_task(
+                    self._read(connection, driver, whole.where(order < split))
+                )
+                late = halves.create_task(
+                    self._read(other, other_driver, whole.where(order >= split))
+                )
+        (first, first_id), (second, second_id) = early.result(), late.result()
         return first.extended(second), max(first_id, second_id)
 
     @staticmethod
