@@ -11,7 +11,6 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from omc.application.errors import FailedPrecondition, FieldViolation, InvalidArgument
 from omc.application.ingest import DEFAULT_MAX_BATCH
@@ -24,6 +23,7 @@ from omc.application.paging import (
     filter_fingerprint,
 )
 from omc.application.ports import Clock, Condition, IngestResult, Op, PageRequest
+from omc.application.tasks import abandon
 from omc.application.trading_ports import (
     Book,
     FillQuery,
@@ -390,10 +390,7 @@ class TradingBooks:
             marks = await self._marks(sorted(firsts), window, _day_times(start, end), now)
             fills = await reading
         finally:
-            # Still running only when something above failed: stop it, and take its
-            # outcome so a failure of its own is not reported as never retrieved.
-            reading.cancel()
-            reading.add_done_callback(_outcome_taken)
+            abandon(reading)  # still running only when something above failed
         actual = window.start or (fills.times[0].astimezone(UTC) if len(fills) else end)
         if actual != start or not set(fills.book_keys) <= set(firsts):
             start = actual
@@ -442,11 +439,6 @@ class TradingBooks:
         return mark_table(
             {book: [(m.observed_at, m.price) for m in marks] for book, marks in found.items()}
         )
-
-
-def _outcome_taken(task: asyncio.Future[Any]) -> None:
-    if not task.cancelled():
-        task.exception()
 
 
 def _scope(owner: str, window: PnLWindow, now: datetime) -> FillQuery:

@@ -28,6 +28,7 @@ from omc.adapters.postgres.repositories import storage_errors
 from omc.application.catalyst_fanout import CatalystEventFanout
 from omc.application.errors import StorageUnavailable
 from omc.application.fanout import PriceTickFanout
+from omc.application.tasks import abandon
 
 logger = logging.getLogger(__name__)
 
@@ -39,13 +40,6 @@ _CONNECTION_ERRORS = (psycopg.OperationalError, psycopg.InterfaceError, OSError)
 
 class _Unresponsive(Exception):
     """The listening connection stopped answering (its peer vanished silently)."""
-
-
-def _forget_outcome(probe: asyncio.Future[Any]) -> None:
-    # An abandoned probe ends cancelled or failed; nobody awaits it, so read the outcome
-    # here (asyncio would otherwise log "exception was never retrieved").
-    if not probe.cancelled():
-        probe.exception()
 
 
 class CatalystEventFeed:
@@ -232,8 +226,7 @@ class PostgresPriceTickListener:
         try:
             await asyncio.wait_for(asyncio.shield(probe), self._probe_timeout)
         except TimeoutError:
-            probe.add_done_callback(_forget_outcome)
-            probe.cancel()
+            abandon(probe)
             return False
         return True
 
