@@ -23,11 +23,10 @@ from omc.domain.glass import OnChainMetric, ProtocolMetric
 from omc.domain.human import SENTIMENT_MAX, SENTIMENT_MIN, NewsItem, SocialPost
 from omc.domain.quality import Coverage, LedgerStats, Outlier, QualityStats, RuleCounts
 from omc.domain.quality import policy as p
-from omc.domain.quality.policy import StatsQuery
+from omc.domain.quality.policy import HOUR, StatsQuery, grid_index
 from omc.domain.quality.price_series import mad_band, series_gaps, top_gaps
 from omc.domain.record import Ledger, natural_key
 
-HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
 DELIVERED = (RunStatus.SUCCESS, RunStatus.PARTIAL)
 
@@ -74,11 +73,15 @@ async def _all(repository: Any) -> list[Any]:
 
 
 def hourly_counts(times: Iterable[datetime], query: StatsQuery) -> tuple[int, ...]:
-    counts = [0] * query.hours
+    """Records per baseline clock hour, then in the trailing hour (StatsQuery.volume_hours)."""
+    per_hour = Counter[int]()
+    trailing = 0
     for at in times:
+        if query.trailing_start <= at < query.end:
+            trailing += 1
         if query.start <= at < query.end:
-            counts[(at - query.start) // HOUR] += 1
-    return tuple(counts)
+            per_hour[grid_index(at, HOUR)] += 1
+    return query.volume_hours(per_hour, trailing)
 
 
 def _newest(times: Iterable[datetime], end: datetime) -> datetime | None:
@@ -127,7 +130,7 @@ def _tick_problems(tick: PriceTick, query: StatsQuery) -> tuple[bool, bool, bool
 
 def price_stats(ticks: Iterable[PriceTick], query: StatsQuery) -> LedgerStats:
     cadence = query.price_cadence
-    n_intervals = query.intervals(cadence)
+    _, end_interval = query.interval_span(cadence)
     first_seen: dict[tuple[str, str], datetime] = {}
     newest: dict[tuple[str, str], datetime] = {}
     # (series, bucket) -> [count, low, high]
@@ -152,7 +155,7 @@ def price_stats(ticks: Iterable[PriceTick], query: StatsQuery) -> LedgerStats:
             continue
         window.append(tick)
         value = float(tick.last)
-        bucket = buckets[series].setdefault(query.bucket(at, cadence), [0, value, value])
+        bucket = buckets[series].setdefault(grid_index(at, cadence), [0, value, value])
         bucket[0] += 1
         bucket[1] = min(bucket[1], value)
         bucket[2] = max(bucket[2], value)
@@ -168,10 +171,10 @@ def price_stats(ticks: Iterable[PriceTick], query: StatsQuery) -> LedgerStats:
     found: list[tuple[str, int, int]] = []
     for series in sorted(first_seen):
         key = f"{series[0]}/{series[1]}"
-        first = max(0, query.bucket(max(query.start, first_seen[series]), cadence))
+        first = grid_index(max(query.start, first_seen[series]), cadence)
         present = sorted(buckets.get(series, {}))
-        coverage.append(Coverage(key, n_intervals - first, len(present), newest.get(series)))
-        found.extend((key, begin, end) for begin, end in series_gaps(first, present, n_intervals))
+        coverage.append(Coverage(key, end_interval - first, len(present), newest.get(series)))
+        found.extend((key, begin, end) for begin, end in series_gaps(first, present, end_interval))
 
     outliers = _outliers(window, buckets, query)
     counts["within_k_mad"] = len(outliers)
@@ -187,7 +190,7 @@ def price_stats(ticks: Iterable[PriceTick], query: StatsQuery) -> LedgerStats:
     return LedgerStats(
         Ledger.EXCHANGE,
         coverage=tuple(coverage),
-        gaps=tuple(top_gaps(found, n_intervals, query, cadence)),
+        gaps=tuple(top_gaps(found, end_interval, query, cadence)),
         rules=(rules,),
         outliers=tuple(outliers[: query.max_outliers]),
         hourly=(("price_ticks", hourly_counts((t.observed_at for t in window), query)),),
@@ -213,7 +216,7 @@ def _outliers(
                 bands[(series, hour)] = band
     found = []
     for tick in window:
-        index = query.bucket(tick.observed_at, query.price_cadence)
+        index = grid_index(tick.observed_at, query.price_cadence)
         band = bands.get(((tick.symbol, tick.quote), index // per_hour))
         if band is None or any(_tick_problems(tick, query)):
             continue

@@ -14,26 +14,20 @@ two to equal reports.
 
 from __future__ import annotations
 
-import heapq
-import itertools
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
-import psycopg
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from omc.adapters.postgres.price_hours import PriceHours, price_hours, store_blocks
 from omc.adapters.postgres.repositories import storage_errors
-from omc.domain.quality import Coverage, LedgerStats, Outlier, QualityStats, RuleCounts
+from omc.domain.quality import Coverage, LedgerStats, QualityStats, RuleCounts
 from omc.domain.quality import policy as p
-from omc.domain.quality.policy import StatsQuery
-from omc.domain.quality.price_series import interior_gaps, mad_band, series_gaps, top_gaps
+from omc.domain.quality.policy import HOUR, StatsQuery, grid_time
 from omc.domain.record import Ledger
 
-HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
 
 # The natural key (and any other unique column set) of each table; when the database
@@ -47,85 +41,6 @@ UNIQUE_KEYS: Mapping[str, tuple[tuple[str, ...], ...]] = {
     "catalyst_events": (("source", "external_id"),),
 }
 
-_PRICE_INVALID = (
-    "(last <= 0 OR bid <= 0 OR ask <= 0 OR bid > ask"
-    " OR (bid <= ask AND (ask - bid) * 2 > :spread * (ask + bid)))"
-)
-
-_SERIES = text(
-    """
-    WITH RECURSIVE series(symbol, quote) AS (
-        (SELECT symbol, quote FROM price_ticks ORDER BY symbol, quote LIMIT 1)
-        UNION ALL
-        SELECT nxt.symbol, nxt.quote FROM series s CROSS JOIN LATERAL (
-            SELECT t.symbol, t.quote FROM price_ticks t
-            WHERE (t.symbol, t.quote) > (s.symbol, s.quote)
-            ORDER BY t.symbol, t.quote LIMIT 1
-        ) nxt
-    )
-    SELECT s.symbol, s.quote,
-        (SELECT min(t.observed_at) FROM price_ticks t
-          WHERE t.symbol = s.symbol AND t.quote = s.quote
-            AND t.observed_at >= :tracking AND t.observed_at < :end) AS first_seen,
-        (SELECT max(t.observed_at) FROM price_ticks t
-          WHERE t.symbol = s.symbol AND t.quote = s.quote AND t.observed_at < :end) AS newest
-    FROM series s
-    """
-)
-
-# One pass over the window's ticks, grouped per (series, hour block) by a hash aggregate
-# of ~24 x series groups: the rules are counted there, and each group hands back its
-# ticks' interval indexes and prices (float8, binary) for the band and gap arithmetic in
-# Python. Intervals are not grouped in SQL: a hash table of one group per interval, and
-# the sorts percentile_cont needs over them, cost several times the pass itself.
-_TICKS_BY_HOUR = """
-    SELECT symbol, quote, b / %(per_hour)s AS h, count(*) AS n,
-        count(*) FILTER (WHERE bid IS NULL OR ask IS NULL) AS missing,
-        count(*) FILTER (WHERE nonpositive) AS nonpositive,
-        count(*) FILTER (WHERE crossed) AS crossed,
-        count(*) FILTER (WHERE wide) AS wide,
-        count(*) FILTER (WHERE nonpositive OR crossed OR wide) AS invalid,
-        array_agg(b) AS intervals, array_agg(v) AS prices
-    FROM (
-        SELECT symbol, quote, bid, ask, last::float8 AS v,
-            -- date_bin floors exactly; the float only carries a whole multiple back.
-            (date_part('epoch', date_bin(%(cadence)s, observed_at, %(start)s) - %(start)s)
-                / %(cadence_seconds)s)::bigint AS b,
-            last <= 0 OR bid <= 0 OR ask <= 0 AS nonpositive,
-            bid > ask AS crossed,
-            -- (ask - bid) * 2 > spread * (ask + bid), rearranged: exact in numeric, and
-            -- two multiplications per tick instead of four operations.
-            bid <= ask AND ask * %(ask_factor)s > bid * %(bid_factor)s AS wide
-        FROM price_ticks
-        WHERE observed_at >= %(start)s AND observed_at < %(end)s
-        -- Not pulled up: each rule is evaluated once per tick, not once per count.
-        OFFSET 0
-    ) ticks
-    GROUP BY symbol, quote, h
-"""
-
-_OUTLIERS = text(
-    """
-    SELECT t.symbol, t.quote, t.source, t.observed_at, t.last, f.median,
-        abs(t.last::float8 - f.median) / f.scale AS deviation,
-        count(*) OVER () AS total
-    FROM unnest(
-        CAST(:symbols AS text[]), CAST(:quotes AS text[]), CAST(:froms AS timestamptz[]),
-        CAST(:medians AS float8[]), CAST(:scales AS float8[])
-    ) AS f(symbol, quote, bucket_from, median, scale)
-    CROSS JOIN LATERAL (
-        SELECT * FROM price_ticks t
-        WHERE t.symbol = f.symbol COLLATE "C" AND t.quote = f.quote COLLATE "C"
-          AND t.observed_at >= f.bucket_from AND t.observed_at < f.bucket_from + :cadence
-          AND t.observed_at < :end
-    ) t
-    WHERE abs(t.last::float8 - f.median) > :k * f.scale
-      AND NOT coalesce({invalid}, false)
-    ORDER BY deviation DESC, t.symbol, t.quote, t.observed_at, t.source
-    LIMIT :limit
-    """.replace("{invalid}", _PRICE_INVALID)
-)
-
 
 class PostgresQualityStats:
     def __init__(self, engine: AsyncEngine) -> None:
@@ -137,6 +52,7 @@ class PostgresQualityStats:
             return await self._stats(query, ledgers)
 
     async def _stats(self, query: StatsQuery, ledgers: Sequence[Ledger]) -> QualityStats:
+        prices: PriceHours | None = None
         connection = await self._engine.connect()
         try:
             connection = await connection.execution_options(isolation_level="REPEATABLE READ")
@@ -154,7 +70,9 @@ class PostgresQualityStats:
                 result = []
                 for ledger in ledgers:
                     if ledger is Ledger.EXCHANGE:
-                        result.append(await _prices(connection, query))
+                        duplicates = await _duplicates(connection, "price_ticks")
+                        prices = await price_hours(connection, query, duplicates)
+                        result.append(prices.stats)
                     elif ledger is Ledger.GLASS:
                         result.append(await _glass(connection, query))
                     elif ledger is Ledger.HUMAN:
@@ -163,6 +81,8 @@ class PostgresQualityStats:
                         result.append(await _catalyst(connection, query))
         finally:
             await connection.close()
+        if prices is not None:
+            await store_blocks(self._engine, query, prices.computed)
         return QualityStats(query.start, query.end, tuple(result))
 
 
@@ -203,21 +123,22 @@ async def _duplicates(connection: AsyncConnection, table: str) -> int:
 async def _hourly(
     connection: AsyncConnection, table: str, column: str, query: StatsQuery
 ) -> tuple[int, ...]:
+    """Records per baseline clock hour, then in the trailing hour (StatsQuery.volume_hours)."""
+    first, end = query.baseline_hours
     rows = await connection.execute(
         text(
-            f"SELECT floor(extract(epoch FROM {column} - :start) / 3600)::int AS h, count(*) "  # noqa: S608
-            f"FROM {table} WHERE {column} >= :start AND {column} < :end GROUP BY 1"
+            f"SELECT floor(extract(epoch FROM {column}) / 3600)::bigint AS h, count(*) "  # noqa: S608
+            f"FROM {table} WHERE {column} >= :first AND {column} < :end GROUP BY 1"
         ),
-        {"start": query.start, "end": query.end},
+        {"first": grid_time(first, HOUR), "end": grid_time(end, HOUR)},
     )
-    return _spread_hours(rows.all(), query)
-
-
-def _spread_hours(rows: Sequence[Any], query: StatsQuery) -> tuple[int, ...]:
-    counts = [0] * query.hours
-    for hour, count in rows:
-        counts[int(hour)] += int(count)
-    return tuple(counts)
+    trailing = await _scalar(
+        connection,
+        f"SELECT count(*) FROM {table} WHERE {column} >= :trailing AND {column} < :end",  # noqa: S608
+        trailing=query.trailing_start,
+        end=query.end,
+    )
+    return query.volume_hours({int(hour): int(count) for hour, count in rows}, int(trailing))
 
 
 def _rules(
@@ -236,218 +157,6 @@ def _rules(
         int(missing),
         duplicates,
     )
-
-
-# --- exchange -------------------------------------------------------------------------
-
-
-async def _prices(connection: AsyncConnection, query: StatsQuery) -> LedgerStats:
-    cadence = query.price_cadence
-    per_hour = int(HOUR / cadence)
-    n_intervals = query.intervals(cadence)
-    window = {"start": query.start, "end": query.end}
-
-    series = [
-        row
-        for row in await connection.execute(_SERIES, {"tracking": query.tracking_start, **window})
-        if row.first_seen is not None
-    ]
-    newest_any = await _scalar(
-        connection, "SELECT max(observed_at) FROM price_ticks WHERE observed_at < :end", **window
-    )
-    future = await _scalar(
-        connection, "SELECT count(*) FROM price_ticks WHERE observed_at > :now", now=query.now
-    )
-
-    hourly = [0] * query.hours
-    totals = [0] * 6  # records, missing, nonpositive, crossed, wide, invalid
-    blocks: dict[tuple[str, str], list[_Block]] = {}
-    flagged: list[tuple[str, str, int, float, float]] = []
-    async with _ticks_by_hour(connection, query, per_hour) as rows:
-        async for symbol, quote, hour, *counts, intervals, prices in rows:
-            hourly[hour] += counts[0]
-            for index, count in enumerate(counts):
-                totals[index] += count
-            present, beyond = _hour_block(intervals, prices, query)
-            flagged += [(symbol, quote, *interval) for interval in beyond]
-            blocks.setdefault((symbol, quote), []).append(
-                _Block(
-                    hour,
-                    len(present),
-                    present[0],
-                    present[-1],
-                    heapq.nsmallest(query.max_gaps, interior_gaps(present), key=_longest_first),
-                )
-            )
-
-    coverage: list[Coverage] = []
-    found: list[tuple[str, int, int]] = []
-    for row in series:
-        key = f"{row.symbol}/{row.quote}"
-        first = max(0, query.bucket(max(query.start, row.first_seen), cadence))
-        own = sorted(blocks.get((row.symbol, row.quote), ()), key=lambda block: block.hour)
-        coverage.append(Coverage(key, n_intervals - first, sum(b.filled for b in own), row.newest))
-        found.extend((key, begin, end) for begin, end in _series_gaps(first, own, n_intervals))
-
-    records, missing, nonpositive, crossed, wide, invalid = totals
-    outliers, outlier_count = await _price_outliers(connection, query, flagged)
-    rules = _rules(
-        "price_ticks",
-        records + future,
-        {
-            "bid_not_above_ask": crossed,
-            "not_in_future": future,
-            "price_positive": nonpositive,
-            "spread_within_bound": wide,
-            "within_k_mad": outlier_count,
-        },
-        invalid + future + outlier_count,
-        missing,
-        await _duplicates(connection, "price_ticks"),
-    )
-    return LedgerStats(
-        Ledger.EXCHANGE,
-        coverage=tuple(sorted(coverage, key=lambda c: c.key)),
-        gaps=tuple(top_gaps(found, n_intervals, query, cadence)),
-        rules=(rules,),
-        outliers=tuple(outliers),
-        hourly=(("price_ticks", tuple(hourly)),),
-        newest=((p.FEED_EXCHANGE, newest_any),),
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class _Block:
-    """What one (series, hour block) leaves once its ticks are processed: its present
-    intervals' count and ends, and its longest interior gaps (only those can make the
-    report's list: the ones they displace are no longer than any of them)."""
-
-    hour: int
-    filled: int
-    first: int
-    last: int
-    gaps: list[tuple[int, int]]
-
-
-def _longest_first(gap: tuple[int, int]) -> tuple[int, int]:
-    return gap[0] - gap[1], gap[0]
-
-
-def _series_gaps(first: int, blocks: Sequence[_Block], intervals: int) -> Iterator[tuple[int, int]]:
-    """series_gaps over a series' hour blocks (in hour order): the runs before, between
-    and after them, and each block's longest interior runs."""
-    if not blocks:
-        yield from series_gaps(first, (), intervals)
-        return
-    if blocks[0].first > first:
-        yield first, blocks[0].first
-    for block in blocks:
-        yield from block.gaps
-    for before, after in itertools.pairwise(blocks):
-        if after.first - before.last > 1:
-            yield before.last + 1, after.first
-    if blocks[-1].last < intervals - 1:
-        yield blocks[-1].last + 1, intervals
-
-
-@asynccontextmanager
-async def _ticks_by_hour(
-    connection: AsyncConnection, query: StatsQuery, per_hour: int
-) -> AsyncIterator[psycopg.AsyncServerCursor[Any]]:
-    """Rows of (symbol, quote, hour, records, missing, nonpositive, crossed, wide,
-    invalid, interval indexes, prices), straight from the driver: the arrays load as
-    Python lists in psycopg's C code, with no per-row SQLAlchemy processing. A
-    server-side cursor streams them a batch per round trip, so only one batch of hour
-    blocks is ever in Python, whatever the window."""
-    pooled = await connection.get_raw_connection()
-    driver: psycopg.AsyncConnection[Any] = pooled.driver_connection  # type: ignore[assignment]
-    async with driver.cursor("quality_hour_blocks", binary=True) as cursor:
-        cursor.itersize = 256
-        await cursor.execute(
-            _TICKS_BY_HOUR,
-            {
-                "start": query.start,
-                "end": query.end,
-                "cadence": query.price_cadence,
-                "cadence_seconds": int(query.price_cadence.total_seconds()),
-                "per_hour": per_hour,
-                "ask_factor": 2 - query.max_spread,
-                "bid_factor": 2 + query.max_spread,
-            },
-        )
-        yield cursor
-
-
-def _hour_block(
-    intervals: list[int], prices: list[float], query: StatsQuery
-) -> tuple[list[int], list[tuple[int, float, float]]]:
-    """One (series, hour block)'s present intervals, ascending, and the intervals whose
-    prices lie beyond the block's MAD band, with its median and scale: only their ticks
-    can be outliers, and only those are read again."""
-    present = sorted(set(intervals))
-    if len(present) == len(intervals):
-        # One tick per interval, the usual case: its mid-price (p + p) / 2 is p exactly.
-        keys, lows, highs = intervals, prices, prices
-        band = mad_band(prices, query)
-    else:
-        ticks = sorted(zip(intervals, prices, strict=True))
-        # Later pairs overwrite earlier ones: in ascending order the last price of an
-        # interval is its highest, in descending order its lowest.
-        high, low = dict(ticks), dict(reversed(ticks))
-        keys, lows, highs = present, [low[i] for i in present], [high[i] for i in present]
-        band = mad_band([(lo + hi) / 2 for lo, hi in zip(lows, highs, strict=True)], query)
-    if band is None:
-        return present, []
-    median, scale = band
-    limit = query.mad_k * scale
-    # Float subtraction is monotonic: no interval is beyond unless the block's extremes are.
-    if max(highs) - median <= limit and median - min(lows) <= limit:
-        return present, []
-    return present, [
-        (index, median, scale)
-        for index, lo, hi in zip(keys, lows, highs, strict=True)
-        if max(abs(lo - median), abs(hi - median)) > limit
-    ]
-
-
-async def _price_outliers(
-    connection: AsyncConnection,
-    query: StatsQuery,
-    flagged: Sequence[tuple[str, str, int, float, float]],
-) -> tuple[list[Outlier], int]:
-    if not flagged:
-        return [], 0
-    symbols, quotes, intervals, medians, scales = zip(*flagged, strict=True)
-    rows = (
-        await connection.execute(
-            _OUTLIERS,
-            {
-                "symbols": list(symbols),
-                "quotes": list(quotes),
-                "froms": [query.start + index * query.price_cadence for index in intervals],
-                "medians": list(medians),
-                "scales": list(scales),
-                "cadence": query.price_cadence,
-                "end": query.end,
-                "k": query.mad_k,
-                "spread": query.max_spread,
-                "limit": query.max_outliers,
-            },
-        )
-    ).all()
-    outliers = [
-        Outlier(
-            row.symbol,
-            row.quote,
-            row.source,
-            row.observed_at,
-            row.last,
-            round(row.median, 6),
-            round(row.deviation, 2),
-        )
-        for row in rows
-    ]
-    return outliers, int(rows[0].total) if rows else 0
 
 
 # --- glass ----------------------------------------------------------------------------

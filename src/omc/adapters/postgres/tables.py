@@ -13,6 +13,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Identity,
     Index,
@@ -20,6 +21,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     Numeric,
+    PrimaryKeyConstraint,
     Table,
     Text,
     UniqueConstraint,
@@ -205,6 +207,49 @@ Index(
     catalyst_events.c.occurred_at,
 )
 Index("ix_catalyst_events_currencies", catalyst_events.c.currencies, postgresql_using="gin")
+
+# --- Quality rollups of price ticks per (series, clock hour) (migration 0009, ADR 0008) --
+# Every statement that writes price_ticks bumps the versions of the hours it touched (a
+# trigger, so COPY and hand-written SQL count too); a block is trusted only while it was
+# computed at its hour's current version.
+price_hour_versions = Table(
+    "price_hour_versions",
+    metadata,
+    _time("hour"),
+    _key_text("symbol"),
+    _key_text("quote"),
+    Column("version", BigInteger, nullable=False),
+    PrimaryKeyConstraint("hour", "symbol", "quote"),
+)
+
+price_hour_blocks = Table(
+    "price_hour_blocks",
+    metadata,
+    _time("hour"),
+    _key_text("symbol"),
+    _key_text("quote"),
+    # The policy parameters the block was computed under (cadence, bounds, MAD, gaps).
+    _key_text("params"),
+    Column("version", BigInteger, nullable=False),
+    Column("records", BigInteger, nullable=False),
+    Column("missing", BigInteger, nullable=False),
+    Column("nonpositive", BigInteger, nullable=False),
+    Column("crossed", BigInteger, nullable=False),
+    Column("wide", BigInteger, nullable=False),
+    Column("invalid", BigInteger, nullable=False),
+    # Present cadence intervals (grid indexes): how many, the first and the last.
+    Column("filled", Integer, nullable=False),
+    Column("first_interval", BigInteger),
+    Column("last_interval", BigInteger),
+    # The hour's longest runs of missing intervals between present ones, [begin, end).
+    Column("gap_begins", ARRAY(BigInteger), nullable=False),
+    Column("gap_ends", ARRAY(BigInteger), nullable=False),
+    # Intervals with a price beyond the hour's MAD band, with the band's median and scale.
+    Column("beyond_intervals", ARRAY(BigInteger), nullable=False),
+    Column("beyond_medians", ARRAY(Float(precision=53)), nullable=False),
+    Column("beyond_scales", ARRAY(Float(precision=53)), nullable=False),
+    PrimaryKeyConstraint("hour", "symbol", "quote", "params"),
+)
 
 LEDGER_TABLES: tuple[Table, ...] = (
     price_ticks,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from types import MappingProxyType
 
@@ -36,6 +36,26 @@ FEEDS_BY_LEDGER: Mapping[Ledger, tuple[str, ...]] = MappingProxyType(
 )
 
 SYSTEM_SCOPE = "system"
+
+# Price intervals and hours sit on the UTC clock's grid, counted from the Unix epoch: an
+# hour is a clock hour wherever a report's window starts, so what was worked out for an
+# hour once (its bands, counts and gaps) holds for every later report (ADR 0008).
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+HOUR = timedelta(hours=1)
+
+
+def grid_index(at: datetime, step: timedelta) -> int:
+    """Index of the `step`-long interval of the clock grid holding `at`."""
+    return (at - EPOCH) // step
+
+
+def grid_index_after(at: datetime, step: timedelta) -> int:
+    """Index of the first grid interval starting at or after `at`."""
+    return -((EPOCH - at) // step)
+
+
+def grid_time(index: int, step: timedelta) -> datetime:
+    return EPOCH + index * step
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,9 +176,34 @@ class StatsQuery:
     def tracking_start(self) -> datetime:
         return self.start - self.lookback
 
+    def interval_span(self, cadence: timedelta) -> tuple[int, int]:
+        """[first, end) grid indexes of the cadence intervals the window touches; the
+        first and last may be cut by the window's edges."""
+        return grid_index(self.start, cadence), grid_index_after(self.end, cadence)
+
     @property
-    def hours(self) -> int:
-        return -(-int((self.end - self.start).total_seconds()) // 3600)
+    def complete_hours(self) -> tuple[int, int]:
+        """[first, end) indexes of the clock hours wholly inside the window."""
+        first, end = grid_index_after(self.start, HOUR), grid_index(self.end, HOUR)
+        return first, max(first, end)
+
+    @property
+    def trailing_start(self) -> datetime:
+        """Start of the last 60 minutes of the window, the volume check's current hour."""
+        return self.end - HOUR
+
+    @property
+    def baseline_hours(self) -> tuple[int, int]:
+        """[first, end) indexes of the clock hours the volume check compares the trailing
+        hour against: the complete ones that end before it starts."""
+        first = self.complete_hours[0]
+        return first, max(first, grid_index(self.trailing_start, HOUR))
+
+    def volume_hours(self, per_hour: Mapping[int, int], trailing: int) -> tuple[int, ...]:
+        """Counts of the baseline hours (from a clock-hour index -> count mapping that may
+        hold other hours too), oldest first, then the trailing hour's count."""
+        first, end = self.baseline_hours
+        return (*(per_hour.get(hour, 0) for hour in range(first, end)), trailing)
 
     def bucket(self, at: datetime, cadence: timedelta) -> int:
         """Index of the cadence interval holding `at` (0 = the one starting at `start`)."""

@@ -11,7 +11,7 @@ import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import timedelta
 
-from omc.domain.quality.policy import StatsQuery
+from omc.domain.quality.policy import StatsQuery, grid_time
 from omc.domain.quality.stats import Gap
 
 
@@ -42,7 +42,8 @@ def mad_band(mids: Sequence[float], query: StatsQuery) -> tuple[float, float] | 
 
 def series_gaps(first: int, present: Sequence[int], intervals: int) -> Iterator[tuple[int, int]]:
     """[begin, end) of every run of missing intervals of one series, whose tracking starts
-    at interval `first`, given its present intervals in ascending order."""
+    at interval `first` and ends before interval `intervals`, given its present intervals
+    in ascending order."""
     if not present:
         if first < intervals:
             yield first, intervals
@@ -64,19 +65,13 @@ def interior_gaps(present: Sequence[int]) -> Iterator[tuple[int, int]]:
 
 
 def top_gaps(
-    found: Iterable[tuple[str, int, int]], intervals: int, query: StatsQuery, cadence: timedelta
+    found: Iterable[tuple[str, int, int]], end: int, query: StatsQuery, cadence: timedelta
 ) -> list[Gap]:
-    """The `max_gaps` longest gaps from (series key, begin, end) runs of missing intervals,
-    then by key and start; only those become Gap records (a feed gone sparse has
-    thousands). A gap reaching the window's last interval is open."""
+    """The `max_gaps` longest gaps from (series key, begin, end) runs of missing grid
+    intervals, then by key and start; only those become Gap records (a feed gone sparse
+    has thousands). A gap reaching `end`, the window's last interval, is open."""
     chosen = heapq.nsmallest(query.max_gaps, found, key=lambda g: (g[1] - g[2], g[0], g[1]))
     return [
-        Gap(
-            key,
-            query.start + begin * cadence,
-            query.start + end * cadence,
-            end - begin,
-            end == intervals,
-        )
-        for key, begin, end in chosen
+        Gap(key, grid_time(begin, cadence), grid_time(stop, cadence), stop - begin, stop == end)
+        for key, begin, stop in chosen
     ]
