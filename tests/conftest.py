@@ -16,7 +16,7 @@ from omc.adapters.postgres import migrate
 from omc.adapters.postgres.engine import create_engine
 from omc.adapters.postgres.listener import PostgresPriceTickListener
 from omc.adapters.postgres.repositories import postgres_repositories
-from omc.adapters.postgres.tables import LEDGER_TABLES
+from omc.adapters.postgres.tables import LEDGER_TABLES, price_hour_blocks, price_hour_versions
 from omc.application.fanout import PriceTickFanout
 from omc.application.ports import LedgerRepositories
 from tests.support.postgres import (
@@ -59,7 +59,9 @@ async def postgres_engine(postgres_url: str) -> AsyncIterator[AsyncEngine]:
 async def clean_postgres(postgres_engine: AsyncEngine) -> AsyncEngine:
     """The engine over empty ledger tables."""
     async with postgres_engine.begin() as connection:
-        names = ", ".join(table.name for table in LEDGER_TABLES)
+        # The price hour rollups go too: no version of an earlier test's hours lingers.
+        tables = (*LEDGER_TABLES, price_hour_versions, price_hour_blocks)
+        names = ", ".join(table.name for table in tables)
         await connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY"))
     return postgres_engine
 

@@ -4,6 +4,7 @@ reports (and each gives the expected figures)."""
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -18,6 +19,7 @@ from omc.adapters.memory.quality import MemoryQualityStats
 from omc.adapters.memory.repositories import memory_repositories
 from omc.adapters.postgres import tables
 from omc.adapters.postgres.engine import create_engine
+from omc.adapters.postgres.price_hours import HourBlock, price_hours, store_blocks
 from omc.adapters.postgres.quality import PostgresQualityStats
 from omc.adapters.postgres.repositories import postgres_repositories
 from omc.application.demo import DEMO_ANCHOR, load_demo_data
@@ -31,7 +33,7 @@ from omc.domain.collection import CollectorRun, RunStatus
 from omc.domain.exchange import PriceTick
 from omc.domain.glass import OnChainMetric, ProtocolMetric
 from omc.domain.human import NewsItem, SocialPost
-from omc.domain.quality import QualityPolicy, QualityReport
+from omc.domain.quality import QualityPolicy, QualityReport, StatsQuery
 from omc.domain.record import Ledger
 from tests.unit.quality.scenarios import NOW, runs, ticks
 
@@ -301,3 +303,191 @@ async def test_an_unreachable_database_is_storage_unavailable(tmp_path: Path) ->
             await PostgresQualityStats(engine).stats(POLICY.query(NOW, NOW), list(Ledger))
     finally:
         await engine.dispose()
+
+
+# --- hour blocks: what one report computed, later ones reuse while it is current -------
+
+
+def _spiky(symbol: str, start: datetime, end: datetime, price: str) -> list[PriceTick]:
+    records = ticks(symbol, start, end, price=Decimal(price))
+    records[len(records) // 2] = replace(records[len(records) // 2], last=Decimal(price) * 5)
+    return records
+
+
+async def _blocks(engine: AsyncEngine) -> dict[tuple[datetime, str], tuple[int, int]]:
+    """(hour, symbol) -> (block version, records) of every stored block."""
+    async with engine.connect() as connection:
+        rows = await connection.execute(
+            text("SELECT hour, symbol, version, records FROM price_hour_blocks")
+        )
+        return {(hour, symbol): (version, records) for hour, symbol, version, records in rows}
+
+
+async def _versions(engine: AsyncEngine) -> dict[tuple[datetime, str], int]:
+    async with engine.connect() as connection:
+        rows = await connection.execute(
+            text("SELECT hour, symbol, version FROM price_hour_versions")
+        )
+        return {(hour, symbol): version for hour, symbol, version in rows}
+
+
+async def test_a_report_keeps_each_complete_hour_it_computed(pair: Pair) -> None:
+    # The window ends mid-hour: its first and last clock hours are cut by its edges.
+    end = NOW + timedelta(minutes=20)
+    await pair.add("price_ticks", ticks("BTC", end - timedelta(hours=5), end))
+    await pair.add("price_ticks", _spiky("ETH", end - timedelta(hours=4), end, "3000"))
+    policy = replace(POLICY, window=timedelta(hours=3))
+
+    memory, postgres = await pair.reports(policy, now=end)
+
+    assert memory == postgres
+    complete = {NOW - timedelta(hours=h) for h in (1, 2)}
+    blocks = await _blocks(pair.engine)
+    assert {hour for hour, _ in blocks} == complete
+    assert {symbol for _, symbol in blocks} == {"BTC", "ETH"}
+    assert all(records == 360 for _, records in blocks.values())
+    versions = await _versions(pair.engine)
+    assert all(version == versions[key] for key, (version, _) in blocks.items())
+
+
+async def test_later_reports_use_the_stored_blocks(pair: Pair) -> None:
+    await pair.add("price_ticks", ticks("BTC", NOW - timedelta(hours=3), NOW))
+    first, _ = await pair.reports()
+    hour = NOW - timedelta(hours=2)
+    async with pair.engine.begin() as connection:
+        await connection.execute(
+            text(
+                "UPDATE price_hour_blocks SET records = records + 1000"
+                " WHERE hour = :hour AND symbol = 'BTC'"
+            ),
+            {"hour": hour},
+        )
+
+    _, postgres = await pair.reports()
+
+    # The tampered block was read instead of the ticks: the stored block is the source.
+    assert postgres.ledger(Ledger.EXCHANGE).records == first.ledger(Ledger.EXCHANGE).records + 1000
+
+
+async def test_writes_to_a_reported_hour_make_its_block_stale(pair: Pair) -> None:
+    await pair.add("price_ticks", ticks("BTC", NOW - timedelta(hours=3), NOW))
+    await pair.add(
+        "price_ticks",
+        ticks("ETH", NOW - timedelta(hours=3), NOW - timedelta(hours=2), price=Decimal(3000))
+        + ticks("ETH", NOW - timedelta(minutes=30), NOW, price=Decimal(3000)),
+    )
+    before, _ = await pair.reports()
+    versions = await _versions(pair.engine)
+    middle = NOW - timedelta(hours=2)
+    spike = replace(ticks("BTC", middle, middle + timedelta(hours=1))[100], source="spiky")
+    spike = replace(spike, last=spike.last * 4)
+
+    await pair.add("price_ticks", [spike])
+    await pair.add(  # filling the gap in ETH's middle hour
+        "price_ticks", ticks("ETH", middle, middle + timedelta(minutes=40), price=Decimal(3000))
+    )
+    memory, postgres = await pair.reports()
+
+    assert memory == postgres
+    assert memory != before
+    assert [o.last for o in postgres.ledger(Ledger.EXCHANGE).outliers] == [spike.last]
+    after = await _versions(pair.engine)
+    assert after[(middle, "BTC")] == versions[(middle, "BTC")] + 1
+    assert after[(middle, "ETH")] == 1
+    assert after[(NOW - timedelta(hours=1), "BTC")] == versions[(NOW - timedelta(hours=1), "BTC")]
+    blocks = await _blocks(pair.engine)
+    assert blocks[(middle, "BTC")][0] == after[(middle, "BTC")]
+
+
+async def test_an_update_makes_its_hours_stale(pair: Pair) -> None:
+    """Ingest never updates a tick, but an operator's UPDATE must not leave a block that
+    describes the old prices (memory has no UPDATE: Postgres alone here)."""
+    await pair.add("price_ticks", ticks("BTC", NOW - timedelta(hours=3), NOW))
+    await pair.reports()
+    at = NOW - timedelta(hours=2) + timedelta(minutes=15)
+
+    async with pair.engine.begin() as connection:
+        await connection.execute(
+            text("UPDATE price_ticks SET last = last * 4 WHERE observed_at = :at"), {"at": at}
+        )
+    _, postgres = await pair.reports()
+
+    assert [o.observed_at for o in postgres.ledger(Ledger.EXCHANGE).outliers] == [at]
+
+
+async def test_deleted_ticks_make_their_hours_stale(pair: Pair) -> None:
+    await pair.add("price_ticks", _spiky("BTC", NOW - timedelta(hours=3), NOW, "100"))
+    before, _ = await pair.reports()
+    async with pair.engine.begin() as connection:
+        await connection.execute(
+            text("DELETE FROM price_ticks WHERE observed_at >= :since AND observed_at < :until"),
+            {"since": NOW - timedelta(hours=2), "until": NOW - timedelta(hours=1)},
+        )
+
+    _, postgres = await pair.reports()
+
+    exchange = postgres.ledger(Ledger.EXCHANGE)
+    assert exchange.records == before.ledger(Ledger.EXCHANGE).records - 360
+    assert [(g.start, g.end) for g in exchange.gaps] == [
+        (NOW - timedelta(hours=2), NOW - timedelta(hours=1))
+    ]
+    assert (await _blocks(pair.engine))[(NOW - timedelta(hours=2), "BTC")][1] == 0
+
+
+async def test_blocks_are_not_reused_under_other_parameters(pair: Pair) -> None:
+    records = _spiky("BTC", NOW - timedelta(hours=3), NOW, "100")
+    await pair.add("price_ticks", records)
+    await pair.reports()
+    # Under a k this large the spike is no outlier: a block kept from k = 10 would say it is.
+    lenient = replace(POLICY, mad_k=1e9)
+
+    memory, postgres = await pair.reports(lenient)
+
+    assert memory == postgres
+    assert postgres.ledger(Ledger.EXCHANGE).outliers == ()
+
+
+async def test_a_block_computed_before_a_write_is_never_used_after_it(pair: Pair) -> None:
+    """A report whose snapshot predates a write stores its blocks at the versions it
+    saw: they must neither replace a newer block nor be taken as current."""
+    await pair.add("price_ticks", ticks("BTC", NOW - timedelta(hours=3), NOW))
+    query = POLICY.query(NOW, NOW)
+    stale = await price_hours_of(pair.engine, query)
+    hour = NOW - timedelta(hours=2)
+    await pair.add("price_ticks", _spiky("BTC", hour, hour + timedelta(hours=1), "100"))
+    memory, postgres = await pair.reports()
+    fresh = await _blocks(pair.engine)
+
+    await store_blocks(pair.engine, query, stale)  # the old report finishing late
+    again_memory, again_postgres = await pair.reports()
+
+    assert memory == postgres == again_memory == again_postgres
+    assert await _blocks(pair.engine) == fresh
+
+
+async def test_truncating_the_ticks_forgets_every_block(pair: Pair) -> None:
+    await pair.add("price_ticks", ticks("BTC", NOW - timedelta(hours=3), NOW))
+    query = POLICY.query(NOW, NOW)
+    late = await price_hours_of(pair.engine, query)  # a report still running
+    await pair.reports()
+    versions = await _versions(pair.engine)
+    assert await _blocks(pair.engine)
+
+    async with pair.engine.begin() as connection:
+        await connection.execute(text("TRUNCATE price_ticks"))
+    assert await _blocks(pair.engine) == {}
+    await store_blocks(pair.engine, query, late)  # ... storing what it read before
+
+    assert await _versions(pair.engine) == {key: v + 1 for key, v in versions.items()}
+    memory = MemoryQualityStats(memory_repositories(PriceTickFanout()))
+    assert await PostgresQualityStats(pair.engine).stats(query, [Ledger.EXCHANGE]) == (
+        await memory.stats(query, [Ledger.EXCHANGE])
+    )
+
+
+async def price_hours_of(
+    engine: AsyncEngine, query: StatsQuery
+) -> dict[tuple[int, str, str, int], HourBlock]:
+    """The blocks a report over `query` computes, as of now, without storing them."""
+    async with engine.connect() as connection, connection.begin():
+        return (await price_hours(connection, query, 0)).computed

@@ -4,6 +4,7 @@ equal to the SQLAlchemy metadata the repositories use."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -134,3 +135,38 @@ def test_migrated_key_columns_sort_by_code_point(migrated: Connection) -> None:
 
     assert in_database == expected
     assert in_database[("price_ticks", "symbol")] == "C"
+
+
+def test_hour_versions_start_from_the_ticks_already_stored(fresh_database: str) -> None:
+    migrate.upgrade(fresh_database, "0008_api_key_listing")
+    engine = create_engine(sqlalchemy_url(fresh_database), poolclass=NullPool)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO price_ticks (symbol, quote, source, last, observed_at)"
+                    " SELECT 'BTC', 'AUD', 'feed', 100, t FROM generate_series("
+                    " TIMESTAMPTZ '2025-06-02 10:59:50+00', TIMESTAMPTZ '2025-06-02 11:00:10+00',"
+                    " INTERVAL '10 seconds') AS t"
+                )
+            )
+        migrate.upgrade(fresh_database)
+        with engine.begin() as connection:
+            before = connection.execute(
+                text("SELECT hour, version FROM price_hour_versions ORDER BY hour")
+            ).all()
+            connection.execute(
+                text(
+                    "INSERT INTO price_ticks (symbol, quote, source, last, observed_at)"
+                    " VALUES ('BTC', 'AUD', 'feed', 100, TIMESTAMPTZ '2025-06-02 11:30:00+00')"
+                )
+            )
+            after = connection.execute(
+                text("SELECT hour, version FROM price_hour_versions ORDER BY hour")
+            ).all()
+    finally:
+        engine.dispose()
+
+    hours = [datetime(2025, 6, 2, h, tzinfo=UTC) for h in (10, 11)]
+    assert before == [(hours[0], 1), (hours[1], 1)]
+    assert after == [(hours[0], 1), (hours[1], 2)]

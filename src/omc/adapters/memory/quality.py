@@ -136,7 +136,10 @@ def price_stats(ticks: Iterable[PriceTick], query: StatsQuery) -> LedgerStats:
     # (series, bucket) -> [count, low, high]
     buckets: dict[tuple[str, str], dict[int, list[Any]]] = defaultdict(dict)
     window: list[PriceTick] = []
-    counts = Counter[str]()
+    # Every rule is reported, broken or not, with no ticks at all too (as the SQL does).
+    counts = Counter(
+        dict.fromkeys(("price_positive", "bid_not_above_ask", "spread_within_bound"), 0)
+    )
     future = missing = invalid = 0
     newest_any: datetime | None = None
     all_ticks: list[PriceTick] = []

@@ -49,7 +49,9 @@ $$
 _FORGET = """
 CREATE FUNCTION price_ticks_forget_hours() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    TRUNCATE price_hour_blocks;
+    -- Versions move on too: a report that read the old ticks may still store its blocks.
+    DELETE FROM price_hour_blocks;
+    UPDATE price_hour_versions SET version = version + 1;
     RETURN NULL;
 END
 $$
