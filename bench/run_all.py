@@ -186,12 +186,16 @@ def pnl_summary_goals(f: Figures) -> list[Goal]:
 
 def quality_figures(out: str) -> Figures:
     figures: Figures = {}
-    rows = re.finditer(r"^(\S.*?)\s+([\d.]+)s\s+([\d.]+)s\s+(?:([\d.]+)s|-)\s+", out, re.MULTILINE)
+    rows = re.finditer(
+        r"^(\S.*?)\s+([\d.]+)s\s+([\d.]+)s\s+([\d.]+)s\s+(?:([\d.]+)s|-)\s+", out, re.MULTILINE
+    )
     for index, match in enumerate(rows):
         label = "24 h window" if index == 0 else "every tick"
-        figures[f"{label} SQL median s"] = number(match[2])
-        if match[4]:
-            figures[f"{label} naive s"] = number(match[4])
+        figures[f"{label} first s"] = number(match[2])
+        figures[f"{label} kept s"] = number(match[3])
+        figures[f"{label} written s"] = number(match[4])
+        if match[5]:
+            figures[f"{label} naive s"] = number(match[5])
     figures["ticks"] = number(find(r"generated ([\d,]+) ticks", out)[1])
     return figures
 
@@ -200,17 +204,33 @@ def quality_goals(f: Figures) -> list[Goal]:
     ticks = f"{f['ticks']:,.0f} ticks"
     goals = []
     for w in ("24 h window", "every tick"):
-        if f"{w} SQL median s" not in f:
+        if f"{w} written s" not in f:
             continue  # timed out before this window
-        sql = f[f"{w} SQL median s"]
+        written, first, kept = f[f"{w} written s"], f[f"{w} first s"], f[f"{w} kept s"]
         naive = f.get(f"{w} naive s")
         against = (
-            f"load every row {naive:.1f} s ({naive / sql:.0f}x)"
+            f"load every row {naive:.1f} s ({naive / written:.0f}x)"
             if naive is not None
             else "load every row: see the 1,000,000-tick run"
         )
-        goals.append(Goal(f"Quality report, {w}, {ticks}", f"{sql:.3f} s", against, "<= 2 s",
-                          sql <= 2))  # fmt: skip
+        goals.append(
+            Goal(
+                f"Quality report, {w}, {ticks}",
+                f"{written:.3f} s (blocks kept: {kept:.3f} s)",
+                against,
+                "<= 2 s",
+                written <= 2,
+            )
+        )
+        goals.append(
+            Goal(
+                f"Quality report, {w}, {ticks}, first (no stored blocks)",
+                f"{first:.3f} s",
+                against,
+                "<= 2 s",
+                first <= 2,
+            )
+        )
     return goals
 
 
@@ -218,8 +238,9 @@ def quality_naive_goals(f: Figures) -> list[Goal]:
     ticks = f"{f['ticks']:,.0f} ticks"
     return [
         Goal(f"Quality report, {w}, {ticks}: SQL vs load every row",
-             f"{f[f'{w} SQL median s']:.3f} s", f"load every row {f[f'{w} naive s']:.1f} s",
-             "faster than the naive version", f[f"{w} SQL median s"] < f[f"{w} naive s"])
+             f"{f[f'{w} written s']:.3f} s (first {f[f'{w} first s']:.3f} s)",
+             f"load every row {f[f'{w} naive s']:.1f} s",
+             "faster than the naive version", f[f"{w} first s"] < f[f"{w} naive s"])
         for w in ("24 h window", "every tick")
     ]  # fmt: skip
 
