@@ -154,7 +154,6 @@ _WRITE_BLOCKS = f"""
 """  # noqa: S608 (fixed text)
 
 Series = tuple[str, str]
-# rules counted per block: records, missing, nonpositive, crossed, wide, invalid
 _COUNTS = 6
 
 
@@ -162,8 +161,9 @@ _COUNTS = 6
 class HourBlock:
     """What one series' ticks in one clock hour (or the window's part of it) leave."""
 
+    # records, missing bid/ask, non-positive, crossed, too wide, invalid
     counts: tuple[int, ...]
-    # The first and last present interval (meaningless while `filled` is 0).
+    # Present intervals: how many, and the first and last (meaningless while none is).
     filled: int = 0
     first: int = 0
     last: int = 0
