@@ -130,6 +130,9 @@ _OUTLIERS = text(
         WHERE t.symbol = f.symbol COLLATE "C" AND t.quote = f.quote COLLATE "C"
           AND t.observed_at >= f.bucket_from AND t.observed_at < f.bucket_from + :cadence
           AND t.observed_at >= :start AND t.observed_at < :end
+        -- One key-index probe per flagged interval: pulled up into a join, a window
+        -- covering most of the table made it a scan of every tick.
+        OFFSET 0
     ) t
     WHERE abs(t.last::float8 - f.median) > :k * f.scale
       AND NOT coalesce({invalid}, false)
