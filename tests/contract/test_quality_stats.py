@@ -491,3 +491,36 @@ async def price_hours_of(
     """The blocks a report over `query` computes, as of now, without storing them."""
     async with engine.connect() as connection, connection.begin():
         return (await price_hours(connection, query, 0)).computed
+
+
+async def test_keep_hours_brings_the_newest_stale_hours_up_to_date(pair: Pair) -> None:
+    await pair.add("price_ticks", _spiky("BTC", NOW - timedelta(hours=5), NOW, "100"))
+    await pair.add("price_ticks", ticks("ETH", NOW - timedelta(hours=2), NOW, price=Decimal(9)))
+    query = POLICY.query(NOW, NOW, timedelta(days=30))
+    memory, postgres = MemoryQualityStats(pair.memory), PostgresQualityStats(pair.engine)
+
+    assert await memory.keep_hours(query, 2) == 0
+    assert await postgres.keep_hours(query, 2) == 2
+    assert {hour for hour, _ in await _blocks(pair.engine)} == {
+        NOW - timedelta(hours=h) for h in (1, 2)
+    }
+    assert await postgres.keep_hours(query, 10) == 3
+    assert await postgres.keep_hours(query, 10) == 0
+    kept = await _block_rows(pair.engine)
+
+    # What the monitor kept is what a report would have worked out itself.
+    async with pair.engine.begin() as connection:
+        await connection.execute(text("DELETE FROM price_hour_blocks"))
+    assert await postgres.stats(query, [Ledger.EXCHANGE]) == await memory.stats(
+        query, [Ledger.EXCHANGE]
+    )
+    assert await _block_rows(pair.engine) == kept
+    assert len(kept) == 7
+
+
+async def _block_rows(engine: AsyncEngine) -> list[tuple[object, ...]]:
+    async with engine.connect() as connection:
+        rows = await connection.execute(
+            text("SELECT * FROM price_hour_blocks ORDER BY hour, symbol, quote, params")
+        )
+        return [tuple(row) for row in rows]

@@ -87,6 +87,12 @@ class QualityReports:
         stats = await self._source.stats(self.policy.query(end, now, length), ledgers)
         return build_report(stats, self.policy)
 
+    async def keep_hours(self, max_hours: int) -> int:
+        """Has the store bring up to date what it keeps per hour for the longest window a
+        report may ask (at most `max_hours` hours, newest first); returns how many."""
+        now = self._clock.now()
+        return await self._source.keep_hours(self.policy.query(now, now, MAX_WINDOW), max_hours)
+
 
 @dataclass(frozen=True, slots=True)
 class AlertPage:
@@ -168,6 +174,8 @@ class MonitorRun:
     report: QualityReport | None = None
     events: list[AlertEvent] = field(default_factory=list)
     failed_deliveries: int = 0
+    # Hours whose per-hour summaries the store brought up to date in this cycle.
+    kept_hours: int = 0
 
 
 class QualityMonitor:
@@ -188,8 +196,10 @@ class QualityMonitor:
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         new_id: Callable[[], str] = lambda: uuid4().hex,
+        keep_hours_per_cycle: int = 0,
     ) -> None:
         self._reports = reports
+        self._keep_hours = keep_hours_per_cycle
         self._repository = repository
         self._sinks = tuple(sinks)
         self._lock = lock
@@ -214,11 +224,23 @@ class QualityMonitor:
                 new_id=self._new_id,
             )
             applied = await self._repository.apply(events) if events else []
+            kept = await self._keep_hours_up_to_date()
         failed = 0
         for event in applied:
             for sink in self._sinks:
                 failed += 0 if await self._deliver(sink, event) else 1
-        return MonitorRun(True, report, applied, failed)
+        return MonitorRun(True, report, applied, failed, kept)
+
+    async def _keep_hours_up_to_date(self) -> int:
+        """A few hours per cycle, so that a long report asked later (up to 30 days) reads
+        what the store keeps instead of every record; never a reason to fail a cycle."""
+        if self._keep_hours <= 0:
+            return 0
+        try:
+            return await self._reports.keep_hours(self._keep_hours)
+        except Exception as error:
+            log.warning("quality hours not kept this cycle: %s", type(error).__name__)
+            return 0
 
     async def _deliver(self, sink: AlertSink, event: AlertEvent) -> bool:
         delay = self._retry.first_delay

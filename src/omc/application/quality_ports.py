@@ -19,6 +19,13 @@ class QualityStatsSource(Protocol):
         (never by shipping every row to the caller). Ledgers in the order given."""
         ...
 
+    async def keep_hours(self, query: StatsQuery, max_hours: int) -> int:
+        """Brings what the store keeps per complete hour of the query's window up to date
+        for at most `max_hours` hours, newest first, so later reports need not read those
+        hours' records; returns how many hours it worked out. A store that keeps nothing
+        between reports returns 0."""
+        ...
+
 
 class AlertStatus(StrEnum):
     OPEN = "open"

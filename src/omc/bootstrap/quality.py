@@ -103,6 +103,7 @@ class Quality(containers.DeclarativeContainer):
         sinks=sinks,
         lock=collection.lock,
         clock=core.clock,
+        keep_hours_per_cycle=core.settings.provided.quality_keep_hours_per_cycle,
     )
     binding = providers.Factory(
         quality_binding,

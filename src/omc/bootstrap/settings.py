@@ -9,6 +9,7 @@ from typing import Literal
 
 from pydantic import (
     Field,
+    NonNegativeInt,
     PositiveFloat,
     PositiveInt,
     SecretStr,
@@ -103,6 +104,8 @@ class Settings(BaseSettings):
     quality_mad_k: PositiveFloat = 10.0
     quality_monitor_enabled: bool = True
     quality_monitor_interval_seconds: PositiveFloat = 60.0
+    # Hours of price-tick summaries the monitor brings up to date per cycle (ADR 0008).
+    quality_keep_hours_per_cycle: NonNegativeInt = 24
     quality_watch_poll_seconds: PositiveFloat = 2.0
     # Alert events are published here when set (plus the log and the database always).
     alerts_sns_topic_arn: str | None = None

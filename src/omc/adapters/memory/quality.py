@@ -59,6 +59,10 @@ class MemoryQualityStats:
                 result.append(catalyst_stats(events, await self._all_runs(), query))
         return QualityStats(query.start, query.end, tuple(result))
 
+    async def keep_hours(self, query: StatsQuery, max_hours: int) -> int:
+        # Every report works from the records themselves: there is nothing to keep.
+        return 0
+
     async def _all_runs(self) -> list[CollectorRun]:
         if self._runs is None:
             return []

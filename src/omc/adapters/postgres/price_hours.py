@@ -23,7 +23,7 @@ import heapq
 import itertools
 import logging
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -226,7 +226,8 @@ async def price_hours(
     ).one()
 
     blocks, stale = await _stored_blocks(connection, query)
-    live = await _live_blocks(connection, query, sorted({hour for hour, *_ in stale}))
+    stale_hours = sorted({hour for hour, *_ in stale})
+    live = await _live_blocks(connection, query, live_ranges(query, stale_hours))
     computed = {
         (hour, symbol, quote, version): live.get((symbol, quote, hour), EMPTY_BLOCK)
         for hour, symbol, quote, version in stale
@@ -318,11 +319,18 @@ async def _stored_blocks(
 
 
 def live_ranges(query: StatsQuery, stale_hours: Sequence[int]) -> list[tuple[datetime, datetime]]:
-    """The time ranges whose ticks must be read: the window's cut first and last hours
-    and every complete hour without a current block, adjacent ones merged."""
+    """The time ranges whose ticks a report must read: the window's cut first and last
+    hours and every complete hour without a current block, adjacent ones merged."""
     first, end = query.complete_hours
-    pieces = [(query.start, grid_time(first, HOUR)), (grid_time(end, HOUR), query.end)]
-    pieces += [(grid_time(hour, HOUR), grid_time(hour + 1, HOUR)) for hour in stale_hours]
+    edges = [(query.start, grid_time(first, HOUR)), (grid_time(end, HOUR), query.end)]
+    return _merged(edges + _hour_ranges(stale_hours))
+
+
+def _hour_ranges(hours: Iterable[int]) -> list[tuple[datetime, datetime]]:
+    return [(grid_time(hour, HOUR), grid_time(hour + 1, HOUR)) for hour in hours]
+
+
+def _merged(pieces: Iterable[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
     merged: list[tuple[datetime, datetime]] = []
     for begin, stop in sorted(piece for piece in pieces if piece[0] < piece[1]):
         if merged and begin <= merged[-1][1]:
@@ -333,9 +341,9 @@ def live_ranges(query: StatsQuery, stale_hours: Sequence[int]) -> list[tuple[dat
 
 
 async def _live_blocks(
-    connection: AsyncConnection, query: StatsQuery, stale_hours: Sequence[int]
+    connection: AsyncConnection, query: StatsQuery, ranges: Sequence[tuple[datetime, datetime]]
 ) -> dict[tuple[str, str, int], HourBlock]:
-    ranges = live_ranges(query, stale_hours)
+    """The blocks of every (series, clock hour) with ticks in `ranges`, from the ticks."""
     if not ranges:
         return {}
     cadence = query.price_cadence
@@ -470,6 +478,46 @@ async def _price_outliers(
         for row in rows
     ]
     return outliers, int(rows[0].total) if rows else 0
+
+
+_STALE_HOURS = """
+    SELECT (date_part('epoch', v.hour) / 3600)::bigint, v.symbol, v.quote, v.version
+    FROM price_hour_versions v
+    WHERE v.hour >= :first AND v.hour < :end
+      AND NOT EXISTS (
+        SELECT FROM price_hour_blocks b
+        WHERE b.hour = v.hour AND b.symbol = v.symbol AND b.quote = v.quote
+          AND b.params = :params AND b.version = v.version
+      )
+"""
+
+
+async def keep_price_hours(engine: AsyncEngine, query: StatsQuery, max_hours: int) -> int:
+    """Computes and stores the blocks of the newest `max_hours` complete hours of the
+    window that lack a current one (for the monitor between its reports: a long report
+    asked later then reads blocks instead of every tick). Returns how many hours."""
+    first, end = query.complete_hours
+    if first == end or max_hours <= 0:
+        return 0
+    params = {
+        "params": block_params(query),
+        "first": grid_time(first, HOUR),
+        "end": grid_time(end, HOUR),
+    }
+    async with engine.connect() as connection:
+        connection = await connection.execution_options(isolation_level="REPEATABLE READ")
+        async with connection.begin():
+            stale = [tuple(row) for row in await connection.execute(text(_STALE_HOURS), params)]
+            hours = sorted({row[0] for row in stale}, reverse=True)[:max_hours]
+            chosen = set(hours)
+            stale = [row for row in stale if row[0] in chosen]
+            live = await _live_blocks(connection, query, _merged(_hour_ranges(sorted(hours))))
+    computed = {
+        (hour, symbol, quote, version): live.get((symbol, quote, hour), EMPTY_BLOCK)
+        for hour, symbol, quote, version in stale
+    }
+    await store_blocks(engine, query, computed)
+    return len(hours)
 
 
 async def store_blocks(

@@ -21,7 +21,12 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from omc.adapters.postgres.price_hours import PriceHours, price_hours, store_blocks
+from omc.adapters.postgres.price_hours import (
+    PriceHours,
+    keep_price_hours,
+    price_hours,
+    store_blocks,
+)
 from omc.adapters.postgres.repositories import storage_errors
 from omc.domain.quality import Coverage, LedgerStats, QualityStats, RuleCounts
 from omc.domain.quality import policy as p
@@ -50,6 +55,10 @@ class PostgresQualityStats:
         # A database that is down answers UNAVAILABLE, like every other store.
         with storage_errors():
             return await self._stats(query, ledgers)
+
+    async def keep_hours(self, query: StatsQuery, max_hours: int) -> int:
+        with storage_errors():
+            return await keep_price_hours(self._engine, query, max_hours)
 
     async def _stats(self, query: StatsQuery, ledgers: Sequence[Ledger]) -> QualityStats:
         prices: PriceHours | None = None
