@@ -29,6 +29,8 @@ from bench._support import TICK_SYMBOLS, bench_database, quiet_logs, seed_price_
 from omc.adapters.memory.quality import price_stats
 from omc.adapters.postgres.engine import create_engine, libpq_url
 from omc.adapters.postgres.quality import PostgresQualityStats
+from omc.application.quality import MAX_WINDOW
+from omc.bootstrap.settings import Settings
 from omc.domain.exchange import PriceTick
 from omc.domain.quality import QualityPolicy
 from omc.domain.record import Ledger
@@ -71,6 +73,7 @@ class Timings:
 
 
 LATE_SOURCE = "bench-late"
+KEEP_HOURS = Settings.model_fields["quality_keep_hours_per_cycle"].default
 
 
 async def sql(
@@ -123,6 +126,21 @@ async def sql(
         await engine.dispose()
     assert result is not None
     return timings, result.ledgers[0]
+
+
+async def keeping(url: str, policy: QualityPolicy, hours: int) -> tuple[int, float]:
+    """One monitor cycle's keep_hours from no stored block: hours worked out, seconds."""
+    engine = create_engine(url, pool_size=1)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text("DELETE FROM price_hour_blocks"))
+        started = time.perf_counter()
+        kept = await PostgresQualityStats(engine).keep_hours(
+            policy.query(END, END, MAX_WINDOW), hours
+        )
+        return kept, time.perf_counter() - started
+    finally:
+        await engine.dispose()
 
 
 def forget_late_ticks(url: str) -> None:
@@ -196,6 +214,11 @@ def main() -> None:
             " kept: every block current, median;\n"
             "written: after one new tick per series in the last complete hour, median"
             " (its blocks computed again: the monitor's steady case); ratio: naive / written"
+        )
+        kept, seconds = asyncio.run(keeping(url, policy, KEEP_HOURS))
+        print(
+            f"monitor cycle: keep_hours worked out {kept} hours of {SYMBOLS} series in"
+            f" {seconds:.3f} s (OMC_QUALITY_KEEP_HOURS_PER_CYCLE={KEEP_HOURS})"
         )
         print("\n".join(cpu_lines))
         print(

@@ -197,12 +197,18 @@ def quality_figures(out: str) -> Figures:
         if match[5]:
             figures[f"{label} naive s"] = number(match[5])
     figures["ticks"] = number(find(r"generated ([\d,]+) ticks", out)[1])
+    kept = find(r"keep_hours worked out (\d+) hours of \d+ series in ([\d.]+) s", out)
+    figures["keep hours"], figures["keep s"] = number(kept[1]), number(kept[2])
     return figures
 
 
 def quality_goals(f: Figures) -> list[Goal]:
     ticks = f"{f['ticks']:,.0f} ticks"
-    goals = []
+    goals = [
+        Goal(f"Quality monitor cycle, keep_hours over {ticks}",
+             f"{f['keep hours']:.0f} hours in {f['keep s']:.3f} s",
+             "every tick of those hours read once", "reported (per cycle)", None)
+    ]  # fmt: skip
     for w in ("24 h window", "every tick"):
         if f"{w} written s" not in f:
             continue  # timed out before this window
