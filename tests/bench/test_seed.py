@@ -89,3 +89,24 @@ def test_an_untouched_seed_is_reused_and_a_changed_table_is_seeded_again(url: st
     with psycopg.connect(url) as connection:
         connection.execute("TRUNCATE price_ticks")
     assert not seed_price_ticks(url, ROWS * 2).reused
+
+
+def test_the_seed_records_the_hour_versions_the_trigger_would(url: str) -> None:
+    seed_price_ticks(url, ROWS)
+    seed_price_ticks(url, ROWS * 2)  # over the first set: every version moves on
+
+    touched = _query(
+        url,
+        "SELECT date_bin('1 hour', observed_at, TIMESTAMPTZ '1970-01-01 00:00:00+00'),"
+        " symbol, quote FROM price_ticks GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+    )
+    versions = _query(
+        url, "SELECT hour, symbol, quote, version FROM price_hour_versions ORDER BY 1, 2, 3"
+    )
+    assert [row[:3] for row in versions] == [tuple(row) for row in touched]
+    assert max(row[3] for row in versions) > 1
+    # The trigger is on again for everyone else's writes.
+    [(enabled,)] = _query(
+        url, "SELECT tgenabled FROM pg_trigger WHERE tgname = 'price_ticks_inserted'"
+    )
+    assert enabled == "O"
