@@ -89,7 +89,7 @@ _TOUCHED_HOURS = """
     INSERT INTO price_hour_versions AS v (hour, symbol, quote, version)
     SELECT hour, name, 'AUD', 1
     FROM generate_series(
-        date_bin('1 hour', %(end)s - make_interval(secs => %(per_symbol)s * %(cadence)s),
+        date_bin('1 hour', %(end)s - make_interval(secs => %(per_symbol)s::bigint * %(cadence)s),
                  TIMESTAMPTZ '1970-01-01 00:00:00+00'),
         %(end)s - make_interval(secs => %(cadence)s), INTERVAL '1 hour') AS hour,
         unnest(%(names)s::text[]) AS name

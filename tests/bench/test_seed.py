@@ -93,7 +93,9 @@ def test_an_untouched_seed_is_reused_and_a_changed_table_is_seeded_again(url: st
 
 def test_the_seed_records_the_hour_versions_the_trigger_would(url: str) -> None:
     seed_price_ticks(url, ROWS)
-    seed_price_ticks(url, ROWS * 2)  # over the first set: every version moves on
+    # Over the first set, every version moves on; and its span, 3,300 ticks of 10 s, is
+    # more seconds than a smallint holds.
+    seed_price_ticks(url, len(TICK_SYMBOLS) * 3_300)
 
     touched = _query(
         url,
