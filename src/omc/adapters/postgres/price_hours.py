@@ -228,10 +228,7 @@ async def price_hours(
     blocks, stale = await _stored_blocks(connection, query)
     stale_hours = sorted({hour for hour, *_ in stale})
     live = await _live_blocks(connection, query, live_ranges(query, stale_hours))
-    computed = {
-        (hour, symbol, quote, version): live.get((symbol, quote, hour), EMPTY_BLOCK)
-        for hour, symbol, quote, version in stale
-    }
+    computed = _to_store(stale, live)
     # A live block of an hour that also has a current stored one is the same block.
     blocks.update(live)
 
@@ -284,6 +281,17 @@ async def price_hours(
         newest=((FEED_EXCHANGE, newest_any),),
     )
     return PriceHours(stats, computed)
+
+
+def _to_store(
+    stale: Iterable[tuple[int, str, str, int]], live: Mapping[tuple[str, str, int], HourBlock]
+) -> dict[tuple[int, str, str, int], HourBlock]:
+    """The blocks to store for the stale (hour, symbol, quote, version) keys: the live one,
+    or an empty block where the hour has no tick left (all deleted)."""
+    return {
+        (hour, symbol, quote, version): live.get((symbol, quote, hour), EMPTY_BLOCK)
+        for hour, symbol, quote, version in stale
+    }
 
 
 async def _stored_blocks(
@@ -512,11 +520,7 @@ async def keep_price_hours(engine: AsyncEngine, query: StatsQuery, max_hours: in
             chosen = set(hours)
             stale = [row for row in stale if row[0] in chosen]
             live = await _live_blocks(connection, query, _merged(_hour_ranges(sorted(hours))))
-    computed = {
-        (hour, symbol, quote, version): live.get((symbol, quote, hour), EMPTY_BLOCK)
-        for hour, symbol, quote, version in stale
-    }
-    await store_blocks(engine, query, computed)
+    await store_blocks(engine, query, _to_store(stale, live))
     return len(hours)
 
 

@@ -1,15 +1,11 @@
 """Quality aggregates computed where the data lives, in PostgreSQL.
 
-Prices, the big table, are read once: one hash aggregate per (series, hour block) counts
-the rules and hands back each group's interval indexes and prices as two binary arrays.
-The MAD bands and gaps are then computed by the very domain functions the in-memory
-source uses (omc.domain.quality.price_series): per-interval grouping and percentile_cont
-in SQL needed a hash table of one group per interval and three sorts of all intervals,
-several times the cost of the pass itself. Only ticks in intervals beyond their band are
-read again, through the key index. Series are found with a loose index scan. Everything
-runs in one REPEATABLE READ transaction, so the figures describe one snapshot. The other
-definitions mirror omc.adapters.memory.quality one for one; the contract test holds the
-two to equal reports.
+Prices, the big table, come from per-(series, clock hour) blocks kept between reports
+(omc.adapters.postgres.price_hours, ADR 0008); the other ledgers' tables are small and
+aggregated whole per report. Everything a report reads runs in one REPEATABLE READ
+transaction, so the figures describe one snapshot. The definitions mirror
+omc.adapters.memory.quality one for one; the contract test holds the two to equal
+reports.
 """
 
 from __future__ import annotations
