@@ -42,7 +42,7 @@ log = logging.getLogger("omc.postgres.quality")
 
 # A price's validity, as SQL over numeric columns (the outlier re-read excludes invalid
 # ticks with it; the hour pass spells the same rules out once per tick).
-PRICE_INVALID = (
+_PRICE_INVALID = (
     "(last <= 0 OR bid <= 0 OR ask <= 0 OR bid > ask"
     " OR (bid <= ask AND (ask - bid) * 2 > :spread * (ask + bid)))"
 )
@@ -138,7 +138,7 @@ _OUTLIERS = text(
       AND NOT coalesce({invalid}, false)
     ORDER BY deviation DESC, t.symbol, t.quote, t.observed_at, t.source
     LIMIT :limit
-    """.replace("{invalid}", PRICE_INVALID)
+    """.replace("{invalid}", _PRICE_INVALID)
 )
 
 _BLOCK_COLUMNS = (

@@ -128,22 +128,26 @@ async def _duplicates(connection: AsyncConnection, table: str) -> int:
 async def _hourly(
     connection: AsyncConnection, table: str, column: str, query: StatsQuery
 ) -> tuple[int, ...]:
-    """Records per baseline clock hour, then in the trailing hour (StatsQuery.volume_hours)."""
+    """Records per baseline clock hour, then in the trailing hour (StatsQuery.volume_hours),
+    in one round trip: the trailing hour's rows group under a NULL hour."""
     first, end = query.baseline_hours
     rows = await connection.execute(
         text(
-            f"SELECT floor(extract(epoch FROM {column}) / 3600)::bigint AS h, count(*) "  # noqa: S608
-            f"FROM {table} WHERE {column} >= :first AND {column} < :end GROUP BY 1"
+            f"SELECT CASE WHEN {column} >= :trailing THEN NULL"  # noqa: S608 (fixed names)
+            f" ELSE floor(extract(epoch FROM {column}) / 3600)::bigint END AS h, count(*)"
+            f" FROM {table} WHERE ({column} >= :first AND {column} < :baseline_end)"
+            f" OR ({column} >= :trailing AND {column} < :end) GROUP BY 1"
         ),
-        {"first": grid_time(first, HOUR), "end": grid_time(end, HOUR)},
+        {
+            "first": grid_time(first, HOUR),
+            "baseline_end": grid_time(end, HOUR),
+            "trailing": query.trailing_start,
+            "end": query.end,
+        },
     )
-    trailing = await _scalar(
-        connection,
-        f"SELECT count(*) FROM {table} WHERE {column} >= :trailing AND {column} < :end",  # noqa: S608
-        trailing=query.trailing_start,
-        end=query.end,
-    )
-    return query.volume_hours({int(hour): int(count) for hour, count in rows}, int(trailing))
+    counts = {hour: int(count) for hour, count in rows}
+    trailing = counts.pop(None, 0)
+    return query.volume_hours({int(hour): count for hour, count in counts.items()}, trailing)
 
 
 def _rules(
