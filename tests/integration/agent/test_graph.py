@@ -9,6 +9,7 @@ import json
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from langgraph.checkpoint.memory import InMemorySaver
@@ -232,6 +233,34 @@ async def test_clarification_round_trip(ledger: LedgerUseCases) -> None:
 
     assert only(rest, EventKind.PLAN)[0].payload["symbols"] == ["ETH"]
     assert rest[-1].kind is EventKind.SESSION_ENDED
+
+
+class SlowSaver(InMemorySaver):
+    """Saves like the Postgres checkpointer under load: a while after being asked."""
+
+    async def aput(self, *args: Any, **kwargs: Any) -> Any:
+        await asyncio.sleep(0.2)
+        return await super().aput(*args, **kwargs)
+
+
+async def test_a_clarification_is_asked_only_once_it_can_be_answered(
+    ledger: LedgerUseCases,
+) -> None:
+    def plan(request: ChatRequest) -> ModelChunk:
+        answered = sum(m.role == "user" for m in request.messages) > 1
+        return plan_of("exchange", symbols=("ETH",) if answered else (),
+                       clarify="" if answered else "Which coin?")  # fmt: skip
+
+    model = script(plan, {"exchange": [("latest_prices", {"symbols": ["ETH"]})]})
+    sessions = make_sessions(ledger, model=model, checkpointer=SlowSaver())
+    session_id, first = await ask(sessions, ALICE, "prices?")
+    assert first[-1].kind is EventKind.CLARIFICATION_REQUESTED
+
+    rest = await drain(await sessions.answer(ALICE, session_id, "ETH"))
+
+    assert not only(rest, EventKind.ERROR)
+    assert only(rest, EventKind.PLAN)[0].payload["symbols"] == ["ETH"]
+    assert rest[-1].payload["status"] == "completed"
 
 
 async def test_cancellation_stops_a_running_turn(ledger: LedgerUseCases) -> None:

@@ -658,6 +658,7 @@ class LangGraphEngine:
                 return TurnOutcome(TurnEnd.FAILED, "nothing to resume")
             graph_input = Command(resume=turn.text)
         started = time.perf_counter()
+        question: str | None = None
         try:
             async with asyncio.timeout(budgets.wall_clock_seconds):
                 async for chunk in self._graph.astream(
@@ -673,10 +674,11 @@ class LangGraphEngine:
                     pending = chunk.get("__interrupt__") if isinstance(chunk, dict) else None
                     if pending:
                         question = pending[0].value.get("question", "")
-                        await emit(
-                            NewEvent(EventKind.CLARIFICATION_REQUESTED, {"question": question})
-                        )
-                        return TurnOutcome(TurnEnd.WAITING_FOR_INPUT)
+            if question is not None:
+                # Asked only once the stream has ended: the run saves its state on the
+                # way out, and an answer arriving before that would find nothing to resume.
+                await emit(NewEvent(EventKind.CLARIFICATION_REQUESTED, {"question": question}))
+                return TurnOutcome(TurnEnd.WAITING_FOR_INPUT)
             return TurnOutcome(TurnEnd.COMPLETED)
         except RunCancelled:
             return TurnOutcome(TurnEnd.CANCELLED, "cancelled")
