@@ -9,9 +9,9 @@ quote, the base and BNB, realized PnL of every closing fill):
   (`prepare`) + FIFO replay (`LotEngine.advance`);
 * engine, replay only: the FIFO replay over already prepared rows;
 * storage path: what GetPnLSummary does with Postgres's answer, the store's columns
-  (event order, amounts already scaled by SQL and comma-joined, as psycopg returns them:
-  built here outside the timer) to the engine's columns (`prepared_from_columns`, no
-  Fill, no Decimal) + replay;
+  (event order, the engine's integers stored with each fill and comma-joined, as
+  psycopg returns them: built here outside the timer) to the engine's columns
+  (`prepared_from_columns`, no Fill, no Decimal) + replay;
 * limit: a bare FIFO over scaled integers in `collections.deque`, no fees, no
   event-order sort, no checks: what one core of CPython can do at best;
 * naive: Decimal, one object per lot, `list.pop(0)`, position re-summed from the
@@ -195,11 +195,15 @@ def stored_columns(fills: list[Fill]) -> StoredColumns:
                 quote_fee = int(fill.fee.scaleb(AMOUNT_EXP))
             elif kind is FeeKind.THIRD:
                 quote_fee = int(fill.fee_in_quote.scaleb(AMOUNT_EXP))
+            quantity = int(fill.quantity.scaleb(QTY_EXP))
+            price = int(fill.price.scaleb(QTY_EXP))
+            base_fee *= sign
+            quote_fee *= sign
             values = (
                 fill.executed_at, fill.fill_id, fill.strategy_id,
                 f"{fill.symbol}/{fill.quote}", "t" if sign == 1 else "f",
-                str(int(fill.quantity.scaleb(QTY_EXP))), str(int(fill.price.scaleb(QTY_EXP))),
-                str(sign * base_fee), str(sign * quote_fee),
+                str(quantity - base_fee), str(quantity * price + quote_fee),
+                str(abs(quote_fee + base_fee * price)), str(quantity * price),
             )  # fmt: skip
             for column, value in zip(columns, values, strict=True):
                 column.append(value)
@@ -251,7 +255,12 @@ def main() -> None:
         return engine
 
     stored = stored_columns(fills)
-    assert prepared_from_columns(stored).rows == prepared.rows, "storage columns differ"
+    built = prepared_from_columns(stored)
+    assert (built.rows, built.fees, built.volumes) == (
+        prepared.rows,
+        prepared.fees,
+        prepared.volumes,
+    ), "storage columns differ"
 
     def storage_path() -> LotEngine:
         engine = LotEngine(prepared_from_columns(stored), CostMethod.FIFO)

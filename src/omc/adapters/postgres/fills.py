@@ -7,9 +7,10 @@ oversell check, and batches of different owners never wait for each other.
 `history()` returns up to hundreds of thousands of fills per call: it reads plain
 columns through the driver (no ORM rows, no SQLAlchemy result processing) and builds
 the frozen Fill records without re-running their __init__. `prepared()` is the PnL
-path: Postgres does the exact numeric arithmetic of `prepare` (numeric products never
-round) and sends the engine's scaled integers as text, so Python builds no Fill and no
-Decimal per fill, one row of whole columns per read. Each owner's whole history is kept
+path: Postgres did the exact numeric arithmetic of `prepare` when each fill was
+written (numeric products never round; stored generated columns) and sends the
+engine's scaled integers as text, so Python builds no Fill and no Decimal per fill,
+one row of whole columns per read. Each owner's whole history is kept
 in process; after a write only the fills written since are read and merged in. A long
 history read whole is read in two halves at once, on two connections sharing one
 snapshot.
@@ -26,7 +27,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from operator import add, methodcaller, mul, sub
+from operator import methodcaller
 from typing import Any
 
 import psycopg
@@ -43,7 +44,7 @@ from omc.adapters.postgres.repositories import storage_errors
 from omc.application.ports import IngestResult, Page, PageRequest
 from omc.application.trading_ports import Book, FillConflict, FillQuery, HistoryCheck
 from omc.domain.trading.fills import Fill, Side
-from omc.domain.trading.lots import AMOUNT_EXP, QTY_EXP, PreparedFills
+from omc.domain.trading.lots import PreparedFills
 
 _T = tables.fills
 # Column order of every read, equal to Fill's field order (see _FIELDS below).
@@ -67,39 +68,24 @@ _SETTERS = tuple(getattr(Fill, name).__set__ for name in _FIELDS)
 _new = object.__new__
 
 
-# The engine's inputs of each fill, exactly as lots.prepare computes them (see its
-# docstring): base units 10^-18, quote amounts 10^-36; trunc() only drops the zero
-# fraction that numeric keeps from the operands' scales. Fees come signed (+ for a
-# buy, - for a sell), so that Python derives every engine column from these four with
-# C-level map() over whole columns, never a loop per fill:
-#   moved = q - base_fee, amount = q*p + quote_fee, fee = |quote_fee + base_fee*p|
-# (a sell moves q + fee out and nets q*p - fee; a base fee is worth fee*p).
-_ENGINE_COLUMNS = {
-    "quantity": "trunc(f.quantity * {q})::text",
-    "price": "trunc(f.price * {q})::text",
-    "base_fee": """CASE WHEN f.fee = 0 OR f.fee_currency IN ('', f.quote)
-                         OR f.fee_currency <> f.symbol THEN '0'
-                    WHEN f.side = 'buy' THEN trunc(f.fee * {q})::text
-                    ELSE (-trunc(f.fee * {q}))::text END""",
-    "quote_fee": """CASE WHEN f.fee = 0 THEN '0'
-                    WHEN f.fee_currency IN ('', f.quote) THEN
-                         (CASE WHEN f.side = 'buy' THEN 1 ELSE -1 END * trunc(f.fee * {a}))::text
-                    WHEN f.fee_currency = f.symbol THEN '0'
-                    ELSE (CASE WHEN f.side = 'buy' THEN 1 ELSE -1 END
-                          * trunc(f.fee * f.fee_rate_to_quote * {a}))::text END""",
-}
 # One row per read, one value per column: a row per fill cost more to send, decode and
-# transpose in Python than the whole replay. Every aggregate has the same ORDER BY, so
-# Postgres (16+) sorts once, or not at all when the owner index gives event order. Ids
-# and strategies may hold commas: text arrays; symbols, quotes and numbers cannot.
+# transpose in Python than the whole replay. The engine's inputs are stored with each
+# fill (tables.ENGINE_COLUMNS), so a read only joins text. Every aggregate has the same
+# ORDER BY, so Postgres (16+) sorts once, or not at all when the owner index gives event
+# order. Ids and strategies may hold commas: text arrays; book names and numbers cannot.
 _EVENT_ORDER = "ORDER BY f.executed_at, f.fill_id"
 _PREPARED_SQL = (
     "SELECT array_agg(f.executed_at {order}), array_agg(f.fill_id {order}), "  # noqa: S608
-    "array_agg(f.strategy_id {order}), string_agg(f.symbol || '/' || f.quote, ',' {order}), "
-    "string_agg(CASE WHEN f.side = 'buy' THEN 't' ELSE 'f' END, '' {order}), "
-    + ", ".join(f"string_agg({sql}, ',' {{order}})" for sql in _ENGINE_COLUMNS.values())
+    "array_agg(f.strategy_id {order}), string_agg(f.engine_book, ',' {order}), "
+    "string_agg(f.engine_buy, '' {order}), "
+    + ", ".join(
+        f"string_agg(f.{name}, ',' {{order}})"
+        for name in ("engine_moved", "engine_amount", "engine_fee", "engine_volume")
+    )
     + ", max(f.id) FROM ({inner}) AS f"
 )
+# What the aggregates read besides the selected fills' own fields.
+_READ_TOO = [*(_T.c[name] for name in tables.ENGINE_COLUMNS), _T.c.id]
 
 
 # The id of the writing transaction: unique for the life of the cluster, so a version
@@ -480,13 +466,18 @@ class PostgresFillRepository:
             # before either connection goes back to the pool.
             async with asyncio.TaskGroup() as halves:
                 early = halves.create_task(
-                    self._read(connection, driver, whole.where(order < split))
+                    self._columns(connection, driver, whole.where(order < split))
                 )
                 late = halves.create_task(
-                    self._read(other, other_driver, whole.where(order >= split))
+                    self._columns(other, other_driver, whole.where(order >= split))
                 )
-        (first, first_id), (second, second_id) = early.result(), late.result()
-        return first.extended(second), max(first_id, second_id)
+                # The first half is built while Postgres still works on the second.
+                first, first_id = await early
+                head = _built(first)
+        second, second_id = late.result()
+        # Numbered after the first half's books, as one build would number them: the
+        # rows need no renumbering (a loop per fill) to follow the first half's.
+        return head.extended(_built(second, head.book_keys)), max(first_id, second_id)
 
     @staticmethod
     async def _middle(
@@ -517,46 +508,58 @@ class PostgresFillRepository:
         ).fetchone()
         return None if found is None else str(found[0])
 
-    @staticmethod
+    @classmethod
     async def _read(
+        cls,
         connection: AsyncConnection,
         driver: psycopg.AsyncConnection[Any],
         inner: Select[Any],
     ) -> tuple[PreparedFills, int]:
         """The selected fills as the engine's columns, and the largest row id among
         them (0 when none)."""
-        compiled = inner.add_columns(_T.c.id).compile(connection.sync_connection)
-        sql = _PREPARED_SQL.format(
-            inner=str(compiled), order=_EVENT_ORDER, q=f"1e{QTY_EXP}", a=f"1e{AMOUNT_EXP}"
-        )
+        columns, last_id = await cls._columns(connection, driver, inner)
+        return _built(columns), last_id
+
+    @staticmethod
+    async def _columns(
+        connection: AsyncConnection,
+        driver: psycopg.AsyncConnection[Any],
+        inner: Select[Any],
+    ) -> tuple[StoredColumns, int]:
+        compiled = inner.add_columns(*_READ_TOO).compile(connection.sync_connection)
+        sql = _PREPARED_SQL.format(inner=str(compiled), order=_EVENT_ORDER)
         # Binary results: the arrays of times and texts load in psycopg's C code.
         async with driver.cursor(binary=True) as cursor:
             await cursor.execute(sql, compiled.params)
             row = await cursor.fetchone()
         if row is None or row[0] is None:  # no fill selected: every aggregate is NULL
-            return prepared_from_columns(StoredColumns.empty()), 0
+            return StoredColumns.empty(), 0
         *columns, last_id = row
-        # A million surviving objects for 100k fills: collections walking them (and
-        # every kept history) more than doubled the build.
-        with cyclic_gc_paused():
-            return prepared_from_columns(StoredColumns(*columns)), last_id
+        return StoredColumns(*columns), last_id
+
+
+def _built(columns: StoredColumns, books: tuple[Book, ...] = ()) -> PreparedFills:
+    # A million surviving objects for 100k fills: collections walking them (and every
+    # kept history) more than doubled the build.
+    with cyclic_gc_paused():
+        return prepared_from_columns(columns, books)
 
 
 @dataclass(frozen=True, slots=True)
 class StoredColumns:
-    """What the prepared query returns: per-fill columns in event order, the numbers
-    and book names as comma-joined text (the engine's scaled integers), the sides as
-    one 't'/'f' character per fill."""
+    """What the prepared query returns: per-fill columns in event order, the engine's
+    integers and the book names as comma-joined text, the sides as one 't'/'f'
+    character per fill."""
 
     times: builtins.list[datetime]
     fill_ids: builtins.list[str]
     strategies: builtins.list[str | None]
     books: str
     buys: str
-    quantities: str
-    prices: str
-    base_fees: str
-    quote_fees: str
+    moved: str
+    amounts: str
+    fees: str
+    volumes: str
 
     @classmethod
     def empty(cls) -> StoredColumns:
@@ -570,31 +573,27 @@ def _integers(joined: str) -> builtins.list[int]:
     return values
 
 
-def prepared_from_columns(stored: StoredColumns) -> PreparedFills:
+def prepared_from_columns(
+    stored: StoredColumns, books_before: tuple[Book, ...] = ()
+) -> PreparedFills:
     """The engine's columns from the stored ones, column by column in C (split, map,
-    zip): a Python loop per fill costs more than the whole replay."""
+    zip): a Python loop per fill costs more than the whole replay. Books are numbered
+    after `books_before` (those of earlier fills), in order of first appearance."""
     if not stored.times:
         return PreparedFills.from_columns(
-            times=[], fill_ids=[], strategies=[], book_keys=(), rows=[], fees=[], volumes=[]
-        )
+            times=[], fill_ids=[], strategies=[], book_keys=books_before, rows=[], fees=[],
+            volumes=[],
+        )  # fmt: skip
     # One "SYMBOL/QUOTE" string per fill ([A-Z0-9] only): hashing a str is cached,
     # a tuple's is not. dict.fromkeys keeps first appearance: the order of `prepare`.
     keys = stored.books.split(",")
-    names = tuple(dict.fromkeys(keys))
+    names = tuple(dict.fromkeys([*(f"{s}/{q}" for s, q in books_before), *keys]))
     numbers = {name: index for index, name in enumerate(names)}
     books = map(numbers.__getitem__, keys)
     book_keys = tuple(
         (symbol, quote) for symbol, _, quote in map(methodcaller("partition", "/"), names)
     )
     buys = map("t".__eq__, stored.buys)
-    quantity = _integers(stored.quantities)
-    price = _integers(stored.prices)
-    base_fee = _integers(stored.base_fees)
-    quote_fee = _integers(stored.quote_fees)
-    volumes = builtins.list(map(mul, quantity, price))
-    moved = map(sub, quantity, base_fee)
-    amounts = map(add, volumes, quote_fee)
-    fees = builtins.list(map(abs, map(add, quote_fee, map(mul, base_fee, price))))
     # Times stay in the session's zone: the books only compare them (by instant),
     # and converting 100k of them to UTC would cost more than the arithmetic.
     return PreparedFills.from_columns(
@@ -602,7 +601,9 @@ def prepared_from_columns(stored: StoredColumns) -> PreparedFills:
         fill_ids=stored.fill_ids,
         strategies=stored.strategies,
         book_keys=book_keys,
-        rows=builtins.list(zip(books, buys, moved, amounts, strict=True)),
-        fees=fees,
-        volumes=volumes,
+        rows=builtins.list(
+            zip(books, buys, _integers(stored.moved), _integers(stored.amounts), strict=True)
+        ),
+        fees=_integers(stored.fees),
+        volumes=_integers(stored.volumes),
     )

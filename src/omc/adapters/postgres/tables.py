@@ -11,6 +11,7 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Column,
+    Computed,
     Date,
     DateTime,
     Float,
@@ -278,6 +279,33 @@ Index("ix_api_keys_user_id", api_keys.c.user_id, api_keys.c.created_at)
 Index("ix_api_keys_created_at", api_keys.c.created_at, api_keys.c.key_id)
 
 # --- Trading books: fills are the source of truth --------------------------------------
+# The lot engine's inputs of each fill (lots.prepare: base units 10^-18, quote amounts
+# 10^-36), as the decimal text Python parses, computed once when a fill is written
+# rather than at every read of a history (ADR 0009). Numeric products never round;
+# trunc() only drops the zero fraction numeric keeps from the operands' scales. A fee
+# is in the quote, in the base (delivered on top of a sell's quantity) or in a third
+# currency at its rate to the quote; signed + for a buy, - for a sell:
+#   moved = q - base_fee, amount = q*p + quote_fee, fee = |quote_fee + base_fee*p|.
+_Q = "trunc(quantity * 1e18)"
+_P = "trunc(price * 1e18)"
+_SIGN = "(CASE WHEN side = 'buy' THEN 1 ELSE -1 END)"
+_BASE_FEE = (
+    "(CASE WHEN fee = 0 OR fee_currency IN ('', quote) OR fee_currency <> symbol THEN 0 "
+    f"ELSE {_SIGN} * trunc(fee * 1e18) END)"
+)
+_QUOTE_FEE = (
+    f"(CASE WHEN fee = 0 THEN 0 WHEN fee_currency IN ('', quote) THEN {_SIGN} * trunc(fee * 1e36) "
+    f"WHEN fee_currency = symbol THEN 0 ELSE {_SIGN} * trunc(fee * fee_rate_to_quote * 1e36) END)"
+)
+ENGINE_COLUMNS = {
+    "engine_book": "symbol || '/' || quote",
+    "engine_buy": "CASE WHEN side = 'buy' THEN 't' ELSE 'f' END",
+    "engine_moved": f"({_Q} - {_BASE_FEE})::text",
+    "engine_amount": f"({_Q} * {_P} + {_QUOTE_FEE})::text",
+    "engine_fee": f"abs({_QUOTE_FEE} + {_BASE_FEE} * {_P})::text",
+    "engine_volume": f"({_Q} * {_P})::text",
+}
+
 fills = Table(
     "fills",
     metadata,
@@ -294,6 +322,10 @@ fills = Table(
     _money("fee_rate_to_quote"),
     Column("strategy_id", Text(collation="C"), nullable=True),
     _time("executed_at"),
+    *(
+        Column(name, Text(collation="C"), Computed(expression, persisted=True), nullable=False)
+        for name, expression in ENGINE_COLUMNS.items()
+    ),
     UniqueConstraint("owner", "fill_id"),
     CheckConstraint("side IN ('buy', 'sell')", name="side_known"),
     CheckConstraint("quantity > 0 AND price > 0 AND fee >= 0", name="amounts_valid"),
