@@ -211,13 +211,17 @@ async def test_a_history_read_in_two_halves_equals_a_single_read(
     clean_postgres: AsyncEngine, postgres_url: str, pool_size: int
 ) -> None:
     """Several fills share each time, so the split falls inside a run of equal times
-    (event order breaks the tie by fill id); both halves must meet exactly there."""
+    (event order breaks the tie by fill id); both halves must meet exactly there. One
+    book trades only early and one only late: the halves' books are numbered as one
+    read would number them."""
     async with clean_postgres.begin() as connection:
         await connection.execute(text("TRUNCATE fills, fill_versions RESTART IDENTITY"))
     fills = [
         _fill("alice", number, number // 4, SYMBOLS[number % 3], "buy", "quote")
         for number in range(41)
     ]
+    fills[1] = _fill("alice", 1, 0, "ADA", "buy", "base")
+    fills[39] = _fill("alice", 39, 39 // 4, "XRP", "buy", "third")
     await PostgresFillRepository(clean_postgres).add_many("alice", fills[::-1])
     engine = create_engine(postgres_url, pool_size=pool_size)
     try:
