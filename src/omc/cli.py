@@ -19,6 +19,7 @@ from omc import __version__
 from omc import commands as command_modules
 from omc.adapters.postgres import migrate
 from omc.application.demo import load_demo_data
+from omc.bootstrap.books import start_read_ahead, stop_read_ahead
 from omc.bootstrap.collectors import start_scheduler, stop_scheduler
 from omc.bootstrap.containers import build_container, resolve
 from omc.bootstrap.database import database, migrated
@@ -88,6 +89,9 @@ async def serve(settings: Settings) -> int:
                 scheduler = start_scheduler(settings, collectors)
                 monitor = await resolve(container.quality.monitor)
                 monitor_task = start_monitor(settings, monitor)
+                read_ahead = start_read_ahead(
+                    settings, await resolve(container.application.trading)
+                )
                 host = settings.grpc_address.rpartition(":")[0]
                 log.info(
                     "serving",
@@ -101,6 +105,7 @@ async def serve(settings: Settings) -> int:
                 # Runs in progress finish (or are cancelled) while the database is up.
                 await stop_scheduler(scheduler, settings.shutdown_grace_seconds)
                 await stop_monitor(monitor_task, monitor, settings.shutdown_grace_seconds)
+                await stop_read_ahead(read_ahead)
                 # Health turns NOT_SERVING, watch streams end, in-flight RPCs drain.
                 await server.stop(settings.shutdown_grace_seconds)
             finally:

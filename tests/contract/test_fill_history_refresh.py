@@ -232,3 +232,39 @@ async def test_a_history_read_in_two_halves_equals_a_single_read(
             assert got.fill_ids == sorted(f.fill_id for f in fills)
     finally:
         await engine.dispose()
+
+
+@pytest.mark.postgres
+async def test_a_replica_reads_ahead_the_books_of_the_latest_writers_that_fit(
+    clean_postgres: AsyncEngine,
+) -> None:
+    """Newest writers first, while their histories fit in the room left; reading ahead
+    then stops, so it never pushes out a history it kept. What was read ahead is served
+    as kept: fills deleted behind the versions' back (never done by the service) still
+    show in those books, and only in those."""
+    async with clean_postgres.begin() as connection:
+        await connection.execute(text("TRUNCATE fills, fill_versions RESTART IDENTITY"))
+    writer = PostgresFillRepository(clean_postgres)
+    sizes = {"oldest": 1, "too-big": 4, "middle": 2, "newest": 3}
+    for owner, size in sizes.items():  # written in this order: "newest" wrote last
+        await writer.add_many(owner, [make(f"{owner}-{n}", minutes=n) for n in range(size)])
+    reader = PostgresFillRepository(clean_postgres, cached_fills=6)
+
+    assert await reader.keep_recent() == 2  # newest (3) + middle (2); too-big (4) > 1 left
+
+    async with clean_postgres.begin() as connection:
+        await connection.execute(text("DELETE FROM fills"))
+    kept = {owner: len(await reader.prepared(FillQuery(owner))) for owner in sizes}
+    assert kept == {"oldest": 0, "too-big": 0, "middle": 2, "newest": 3}
+
+
+async def test_reading_ahead_is_nothing_to_a_store_that_keeps_nothing_apart(
+    store: TradingStore,
+) -> None:
+    await store.fills.add_many("alice", [make("a", minutes=1)])
+    kept = await store.fills.keep_recent()
+    if store.storage.name == "memory":
+        assert kept == 0
+    else:
+        assert kept == 1
+    assert (await store.fills.prepared(FillQuery("alice"))).fill_ids == ["a"]

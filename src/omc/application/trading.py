@@ -212,6 +212,11 @@ class TradingBooks:
         result = await self._fills.add_many(owner, batch, _no_oversell)
         return IngestResult(result.inserted, result.updated, result.duplicate + repeated)
 
+    async def keep_recent_books(self) -> int:
+        """Reads ahead the histories of the users who traded last (a replica's start);
+        how many users' books were read."""
+        return await self._fills.keep_recent()
+
     # --- reads ----------------------------------------------------------------------
 
     async def list_fills(

@@ -85,6 +85,14 @@ class FillRepository(Protocol):
         the call (through any replica) is in the answer, and only `query.owner`'s."""
         ...
 
+    async def keep_recent(self) -> int:
+        """Reads ahead the whole histories of the owners who wrote most recently, newest
+        first, while the histories this adapter keeps between calls have room: a
+        replica just started then answers their first PnL call without a whole read.
+        The number of owners read; 0 for an adapter that keeps nothing between calls
+        (or always has everything at hand)."""
+        ...
+
     async def first_fills(self, query: FillQuery) -> dict[Book, datetime]:
         """When each book (symbol, quote) with a fill matching `query` had its first:
         what marks a PnL curve needs, known before the history is read (an index probe

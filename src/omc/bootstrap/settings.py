@@ -90,6 +90,9 @@ class Settings(BaseSettings):
     http_user_agent: str = "omc/0.1 (Oh My Coins market intelligence; contact ops@example.com)"
     # SEC EDGAR refuses requests without a User-Agent naming a contact.
     sec_user_agent: str = "OMC Oh My Coins ops@example.com"
+    # At start, `omc serve` reads ahead the fill histories of the users who traded last
+    # (as many as the replica keeps), so their first PnL call is not a whole read.
+    books_read_ahead: bool = True
     # Data quality (README "Data quality"): report window, cadence, weights, thresholds,
     # SLA overrides as JSON {"exchange/prices": [target_s, stale_s], ...}, the monitor.
     quality_window_hours: int = Field(default=24, ge=1, le=720)

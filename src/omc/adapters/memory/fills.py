@@ -86,6 +86,9 @@ class MemoryFillRepository:
     async def prepared(self, query: FillQuery) -> PreparedFills:
         return prepare(await self.history(query))
 
+    async def keep_recent(self) -> int:
+        return 0  # every history is in memory already
+
     async def first_fills(self, query: FillQuery) -> dict[Book, datetime]:
         firsts: dict[Book, datetime] = {}
         for (owner, _id), fill in self._fills.items():

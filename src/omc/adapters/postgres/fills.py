@@ -108,6 +108,10 @@ DEFAULT_CACHED_FILLS = 250_000
 # below it, the second connection and the split probes cost more than they save.
 SPLIT_READ_FILLS = 20_000
 _COUNT = "SELECT count(*) FROM fills WHERE owner = %(owner)s"
+# Versions are writing transactions' ids: the largest ones wrote last.
+_RECENT_OWNERS = "SELECT owner FROM fill_versions ORDER BY version DESC LIMIT %(limit)s"
+# Owners looked at by keep_recent at most: a one-off read at a replica's start.
+_RECENT_OWNERS_LIMIT = 10_000
 _NTH = (
     "SELECT executed_at, fill_id FROM fills WHERE owner = %(owner)s "
     "ORDER BY executed_at, fill_id OFFSET %(offset)s LIMIT 1"
@@ -133,6 +137,12 @@ class _BooksCache:
         self._capacity = capacity
         self._entries: OrderedDict[str, _Kept] = OrderedDict()
         self._size = 0
+
+    def room(self) -> int:
+        return self._capacity - self._size
+
+    def __contains__(self, owner: str) -> bool:
+        return owner in self._entries
 
     def get(self, owner: str) -> _Kept | None:
         entry = self._entries.get(owner)
@@ -383,6 +393,31 @@ class PostgresFillRepository:
         return whole.select(
             lambda s, q: (symbol is None or s == symbol) and (quote is None or q == quote)
         )
+
+    async def keep_recent(self) -> int:
+        """Newest writers first. Stops at the first history that would not fit in the
+        room left, so reading ahead never pushes out a history kept for a call (or for
+        a writer more recent than this one)."""
+        with storage_errors():
+            async with self._engine.connect() as connection:
+                pooled = await connection.get_raw_connection()
+                driver: psycopg.AsyncConnection[Any] = pooled.driver_connection  # type: ignore[assignment]
+                cursor = await driver.execute(_RECENT_OWNERS, {"limit": _RECENT_OWNERS_LIMIT})
+                owners = [owner for (owner,) in await cursor.fetchall()]
+        kept = 0
+        for owner in owners:
+            if owner in self._cache:
+                continue
+            with storage_errors():
+                async with self._engine.connect() as connection:
+                    pooled = await connection.get_raw_connection()
+                    driver = pooled.driver_connection  # type: ignore[assignment]
+                    found = await (await driver.execute(_COUNT, {"owner": owner})).fetchone()
+            if found is None or found[0] > self._cache.room():
+                break
+            await self.prepared(FillQuery(owner))
+            kept += owner in self._cache  # not when the table was wiped since
+        return kept
 
     async def _fetch(self, query: FillQuery, *, versioned: bool) -> PreparedFills:
         with storage_errors():
