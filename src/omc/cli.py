@@ -23,6 +23,7 @@ from omc.bootstrap.books import start_read_ahead, stop_read_ahead
 from omc.bootstrap.collectors import start_scheduler, stop_scheduler
 from omc.bootstrap.containers import build_container, resolve
 from omc.bootstrap.database import database, migrated
+from omc.bootstrap.heap import freeze_startup_objects
 from omc.bootstrap.logging import configure_logging
 from omc.bootstrap.quality import start_monitor, stop_monitor
 from omc.bootstrap.security import SecurityConfigurationError, prepare_serving
@@ -92,6 +93,7 @@ async def serve(settings: Settings) -> int:
                 read_ahead = start_read_ahead(
                     settings, await resolve(container.application.trading)
                 )
+                frozen = freeze_startup_objects()
                 host = settings.grpc_address.rpartition(":")[0]
                 log.info(
                     "serving",
@@ -99,6 +101,7 @@ async def serve(settings: Settings) -> int:
                     port=port,
                     storage=str(settings.storage),
                     version=__version__,
+                    frozen_objects=frozen,
                 )
                 await signals.stop_requested.wait()
                 log.info("stop_requested", signal=signals.received and signals.received.name)
