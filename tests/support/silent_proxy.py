@@ -62,12 +62,17 @@ class SilentProxy:
             asyncio.create_task(self._pump(reader, up_writer, link)),
             asyncio.create_task(self._pump(up_reader, writer, link)),
         ]
-        # A silenced pump never returns: its link stays open until the proxy stops.
-        await asyncio.wait(pumps, return_when=asyncio.FIRST_COMPLETED)
-        for pump in pumps:
-            pump.cancel()
-        for end in link.writers:
-            end.close()
+        try:
+            # A silenced pump never returns: its link stays open until the proxy stops.
+            await asyncio.wait(pumps, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            # Also when the proxy stops (this task cancelled): pumps left pending would
+            # be destroyed by some later test's garbage collection, and reported there.
+            for pump in pumps:
+                pump.cancel()
+            await asyncio.gather(*pumps, return_exceptions=True)
+            for end in link.writers:
+                end.close()
 
     @staticmethod
     async def _pump(source: asyncio.StreamReader, sink: asyncio.StreamWriter, link: _Link) -> None:
