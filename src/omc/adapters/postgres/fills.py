@@ -109,7 +109,7 @@ DEFAULT_CACHED_FILLS = 250_000
 SPLIT_READ_FILLS = 20_000
 _COUNT = "SELECT count(*) FROM fills WHERE owner = %(owner)s"
 # Versions are writing transactions' ids: the largest ones wrote last.
-_RECENT_OWNERS = "SELECT owner FROM fill_versions ORDER BY version DESC LIMIT %(limit)s"
+_RECENT_OWNERS = text("SELECT owner FROM fill_versions ORDER BY version DESC LIMIT :limit")
 # Owners looked at by keep_recent at most: a one-off read at a replica's start.
 _RECENT_OWNERS_LIMIT = 10_000
 _NTH = (
@@ -400,20 +400,18 @@ class PostgresFillRepository:
         a writer more recent than this one)."""
         with storage_errors():
             async with self._engine.connect() as connection:
-                pooled = await connection.get_raw_connection()
-                driver: psycopg.AsyncConnection[Any] = pooled.driver_connection  # type: ignore[assignment]
-                cursor = await driver.execute(_RECENT_OWNERS, {"limit": _RECENT_OWNERS_LIMIT})
-                owners = [owner for (owner,) in await cursor.fetchall()]
+                found = await connection.execute(_RECENT_OWNERS, {"limit": _RECENT_OWNERS_LIMIT})
+                owners = found.scalars().all()
         kept = 0
         for owner in owners:
             if owner in self._cache:
                 continue
             with storage_errors():
                 async with self._engine.connect() as connection:
-                    pooled = await connection.get_raw_connection()
-                    driver = pooled.driver_connection  # type: ignore[assignment]
-                    found = await (await driver.execute(_COUNT, {"owner": owner})).fetchone()
-            if found is None or found[0] > self._cache.room():
+                    size = await connection.scalar(
+                        select(func.count()).select_from(_T).where(_T.c.owner == owner)
+                    )
+            if size is None or size > self._cache.room():
                 break
             await self.prepared(FillQuery(owner))
             kept += owner in self._cache  # not when the table was wiped since
