@@ -207,13 +207,14 @@ async def test_prepared_keeps_ids_and_strategies_whatever_characters_they_hold(
 
 @pytest.mark.postgres
 @pytest.mark.parametrize("pool_size", [1, 4], ids=["no room for a second connection", "room"])
-async def test_a_history_read_in_two_halves_equals_a_single_read(
+async def test_a_history_read_in_parts_equals_a_single_read(
     clean_postgres: AsyncEngine, postgres_url: str, pool_size: int
 ) -> None:
-    """Several fills share each time, so the split falls inside a run of equal times
-    (event order breaks the tie by fill id); both halves must meet exactly there. One
-    book trades only early and one only late: the halves' books are numbered as one
-    read would number them."""
+    """Several fills share each time, so cuts fall inside runs of equal times (event
+    order breaks the tie by fill id); consecutive parts must meet exactly there. One book
+    trades only in the first part, one only in a middle one and one only in the last:
+    every part's books are numbered as one read would number them. Parts of 41 fills
+    and more: one read."""
     async with clean_postgres.begin() as connection:
         await connection.execute(text("TRUNCATE fills, fill_versions RESTART IDENTITY"))
     fills = [
@@ -221,12 +222,13 @@ async def test_a_history_read_in_two_halves_equals_a_single_read(
         for number in range(41)
     ]
     fills[1] = _fill("alice", 1, 0, "ADA", "buy", "base")
+    fills[21] = _fill("alice", 21, 21 // 4, "DOT", "buy", "quote")
     fills[39] = _fill("alice", 39, 39 // 4, "XRP", "buy", "third")
     await PostgresFillRepository(clean_postgres).add_many("alice", fills[::-1])
     engine = create_engine(postgres_url, pool_size=pool_size)
     try:
-        for cut in (2, 3, 41):
-            split = PostgresFillRepository(engine, cached_fills=0, split_read_fills=cut)
+        for part_fills in (1, 2, 3, 7, 20, 40, 41):
+            split = PostgresFillRepository(engine, cached_fills=0, part_fills=part_fills)
             got = await split.prepared(FillQuery("alice"))
             assert columns(got) == columns(prepare(await split.history(FillQuery("alice"))))
             assert got.fill_ids == sorted(f.fill_id for f in fills)

@@ -45,9 +45,9 @@ async def trading_store(storage: Storage, request: pytest.FixtureRequest) -> Tra
     async with engine.begin() as connection:
         await connection.execute(text("TRUNCATE fills, fill_versions RESTART IDENTITY"))
     return TradingStore(
-        # Whole histories of two fills or more are read in two halves (as 20,000+ are in
+        # Whole histories of two fills or more are read in parts (as 25,000+ are in
         # service), so every contract case covers that path; the replica reads in one.
-        PostgresFillRepository(engine, split_read_fills=2),
+        PostgresFillRepository(engine, part_fills=1),
         PostgresMarkSource(engine),
         storage,
         PostgresFillRepository(engine),

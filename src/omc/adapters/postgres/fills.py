@@ -12,8 +12,8 @@ written (numeric products never round; stored generated columns) and sends the
 engine's scaled integers as text, so Python builds no Fill and no Decimal per fill,
 one row of whole columns per read. Each owner's whole history is kept
 in process; after a write only the fills written since are read and merged in. A long
-history read whole is read in two halves at once, on two connections sharing one
-snapshot.
+history read whole is read in consecutive parts, two at a time on two connections
+sharing one snapshot, each built as soon as it arrives.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import builtins
 import hashlib
+import itertools
 import json
 from bisect import bisect_left
 from collections import OrderedDict
@@ -104,18 +105,30 @@ _READ_VERSION = "SELECT version FROM fill_versions WHERE owner = %(owner)s"
 # deleted, as the version itself assumes.
 _STAMP = "SELECT xmin::text FROM fills WHERE id = %(last_id)s AND owner = %(owner)s"
 DEFAULT_CACHED_FILLS = 250_000
-# A whole history at least this long is read in two halves at once (see _read_whole):
-# below it, the second connection and the split probes cost more than they save.
-SPLIT_READ_FILLS = 20_000
-_COUNT = "SELECT count(*) FROM fills WHERE owner = %(owner)s"
+# A whole history longer than this is read in parts of this many fills (see _read_whole):
+# small enough that building starts soon, large enough that a part's round trip and
+# statement cost little beside its rows.
+PART_FILLS = 25_000
 # Versions are writing transactions' ids: the largest ones wrote last.
 _RECENT_OWNERS = text("SELECT owner FROM fill_versions ORDER BY version DESC LIMIT :limit")
 # Owners looked at by keep_recent at most: a one-off read at a replica's start.
 _RECENT_OWNERS_LIMIT = 10_000
-_NTH = (
-    "SELECT executed_at, fill_id FROM fills WHERE owner = %(owner)s "
-    "ORDER BY executed_at, fill_id OFFSET %(offset)s LIMIT 1"
+# Every `step`-th fill in event order, each found from the one before: index-only
+# steps over the history once, not a count plus an offset per cut.
+_CUTS = """
+WITH RECURSIVE cuts(executed_at, fill_id, number) AS (
+    (SELECT executed_at, fill_id, 1 FROM fills WHERE owner = %(owner)s
+     ORDER BY executed_at, fill_id OFFSET %(step)s LIMIT 1)
+    UNION ALL
+    SELECT later.executed_at, later.fill_id, cuts.number + 1
+    FROM cuts CROSS JOIN LATERAL (
+        SELECT executed_at, fill_id FROM fills
+        WHERE owner = %(owner)s AND (executed_at, fill_id) >= (cuts.executed_at, cuts.fill_id)
+        ORDER BY executed_at, fill_id OFFSET %(step)s LIMIT 1
+    ) AS later
 )
+SELECT executed_at, fill_id FROM cuts ORDER BY number
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,11 +275,11 @@ class PostgresFillRepository:
         engine: AsyncEngine,
         *,
         cached_fills: int = DEFAULT_CACHED_FILLS,
-        split_read_fills: int = SPLIT_READ_FILLS,
+        part_fills: int = PART_FILLS,
     ) -> None:
         self._engine = engine
         self._cache = _BooksCache(cached_fills)
-        self._split_read_fills = max(2, split_read_fills)
+        self._part_fills = max(1, part_fills)
 
     async def add_many(
         self, owner: str, fills: Sequence[Fill], check: HistoryCheck | None = None
@@ -471,22 +484,31 @@ class PostgresFillRepository:
     async def _read_whole(
         self, connection: AsyncConnection, driver: psycopg.AsyncConnection[Any], owner: str
     ) -> tuple[PreparedFills, int]:
-        """An owner's whole history, in two halves read at once on two connections that
-        share this transaction's snapshot when it is long: Postgres builds the columns of
-        both on two cores. Only when the pool has room to spare, so a read never waits
+        """An owner's whole history; when it is long, in consecutive parts of event
+        order read on two connections that share this transaction's snapshot: Postgres
+        builds the columns of two parts at once on two cores, and each part is built
+        here as soon as it arrives, so building starts after a part's wait, not the
+        whole history's. Only when the pool has room to spare, so a read never waits
         for a second connection while holding its first (many such reads at once could
         otherwise hold every connection and wait for each other)."""
         whole = _filtered(FillQuery(owner))
-        middle = await self._middle(driver, owner, self._split_read_fills)
-        if middle is None or not self._pool_has_room():
+        cuts = await self._cuts(driver, owner)
+        if not cuts or not self._pool_has_room():
             return await self._read(connection, driver, whole)
         found = await (await driver.execute("SELECT pg_export_snapshot()")).fetchone()
         assert found is not None
         order = tuple_(_T.c.executed_at, _T.c.fill_id)
-        split = tuple_(
-            bindparam(None, middle[0], type_=_T.c.executed_at.type),
-            bindparam(None, middle[1], type_=_T.c.fill_id.type),
-        )
+        keys = [
+            tuple_(
+                bindparam(None, at, type_=_T.c.executed_at.type),
+                bindparam(None, fill_id, type_=_T.c.fill_id.type),
+            )
+            for at, fill_id in cuts
+        ]
+        parts = []
+        for low, high in itertools.pairwise([None, *keys, None]):
+            part = whole if low is None else whole.where(order >= low)
+            parts.append(part if high is None else part.where(order < high))
         async with self._engine.connect() as other:
             pooled = await other.get_raw_connection()
             other_driver: psycopg.AsyncConnection[Any] = pooled.driver_connection  # type: ignore[assignment]
@@ -495,36 +517,54 @@ class PostgresFillRepository:
                     "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ; SET TRANSACTION SNAPSHOT {}"
                 ).format(sql.Literal(found[0]))
             )
-            # A task group: should one half fail, the other is cancelled and awaited
+            lanes = ((connection, driver), (other, other_driver))
+            # A task group: should one part fail, the others are cancelled and awaited
             # before either connection goes back to the pool.
-            async with asyncio.TaskGroup() as halves:
-                early = halves.create_task(
-                    self._columns(connection, driver, whole.where(order < split))
-                )
-                late = halves.create_task(
-                    self._columns(other, other_driver, whole.where(order >= split))
-                )
-                # The first half is built while Postgres still works on the second.
-                first, first_id = await early
-                head = _built(first)
-        second, second_id = late.result()
-        # Numbered after the first half's books, as one build would number them: the
-        # rows need no renumbering (a loop per fill) to follow the first half's.
-        return head.extended(_built(second, head.book_keys)), max(first_id, second_id)
+            async with asyncio.TaskGroup() as group:
+                reads: builtins.list[asyncio.Task[tuple[StoredColumns, int]]] = []
+                for index, part in enumerate(parts):
+                    lane_connection, lane_driver = lanes[index % 2]
+                    # A connection runs one statement at a time: each part waits for
+                    # the one before it on the same connection.
+                    before = reads[index - 2] if index >= 2 else None
+                    reads.append(
+                        group.create_task(
+                            self._columns_after(before, lane_connection, lane_driver, part)
+                        )
+                    )
+                history: PreparedFills | None = None
+                last_id = 0
+                for read in reads:
+                    columns, part_last_id = await read
+                    last_id = max(last_id, part_last_id)
+                    # Numbered after the books of the parts before, as one build would
+                    # number them: no row is renumbered to follow them.
+                    if history is None:
+                        history = _built(columns)
+                    else:
+                        history = history.extended(_built(columns, history.book_keys))
+        assert history is not None
+        return history, last_id
 
-    @staticmethod
-    async def _middle(
-        driver: psycopg.AsyncConnection[Any], owner: str, at_least: int
-    ) -> tuple[Any, ...] | None:
-        """The (executed_at, fill_id) that starts the second half of a history of at
-        least `at_least` fills (index-only probes), else None."""
-        found = await (await driver.execute(_COUNT, {"owner": owner})).fetchone()
-        if found is None or found[0] < at_least:
-            return None
-        at = await (
-            await driver.execute(_NTH, {"owner": owner, "offset": found[0] // 2})
-        ).fetchone()
-        return None if at is None else tuple(at)
+    @classmethod
+    async def _columns_after(
+        cls,
+        before: asyncio.Task[tuple[StoredColumns, int]] | None,
+        connection: AsyncConnection,
+        driver: psycopg.AsyncConnection[Any],
+        inner: Select[Any],
+    ) -> tuple[StoredColumns, int]:
+        if before is not None:
+            await asyncio.wait([before])
+        return await cls._columns(connection, driver, inner)
+
+    async def _cuts(
+        self, driver: psycopg.AsyncConnection[Any], owner: str
+    ) -> builtins.list[tuple[Any, ...]]:
+        """The (executed_at, fill_id) starting each part after the first: none for a
+        history of `part_fills` fills or fewer."""
+        cursor = await driver.execute(_CUTS, {"owner": owner, "step": self._part_fills})
+        return [tuple(row) for row in await cursor.fetchall()]
 
     def _pool_has_room(self) -> bool:
         pool = self._engine.pool

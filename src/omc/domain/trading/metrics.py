@@ -171,8 +171,8 @@ def _scope(
 
 def _trade_stats(realized: list[int]) -> TradeStats:
     """trade_stats over engine integers: only the aggregates become Decimals."""
-    wins = [value for value in realized if value > 0]
-    losses = [value for value in realized if value < 0]
+    wins = list(filter((0).__lt__, realized))
+    losses = list(filter((0).__gt__, realized))
     count = len(realized)
     gross_profit = to_decimal(sum(wins), AMOUNT_EXP)
     gross_loss = to_decimal(sum(losses), AMOUNT_EXP)
