@@ -222,6 +222,7 @@ def main() -> None:
     report.ratios["gRPC general path / COPY"] = general_rate / copy_rate
     report.ratios["COPY / per-row INSERT"] = copy_rate / naive_rate
     report.goals["gRPC / COPY"] = ">= 0.50"
+    report.goals["gRPC / per-row INSERT"] = ">= 20"
     report.print()
     report.write_json(args.json)
 

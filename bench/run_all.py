@@ -99,12 +99,11 @@ def ingest_goals(f: Figures) -> list[Goal]:
     return [
         Goal("Ingest vs COPY", f"{grpc:,.0f} ticks/s", f"COPY {copy:,.0f} ticks/s",
              ">= 50 % of COPY", grpc / copy >= 0.5),
-        # No fixed multiple: ingest can at best approach COPY, and COPY's own multiple of
-        # per-row INSERTs is what this machine allows (about 15x here, under the 20x
-        # once set as a goal); the ratio is reported beside that ceiling.
+        # Beside COPY's own multiple of per-row INSERTs: the most any ingest path could
+        # reach on this machine (about 15x here, under the goal).
         Goal("Ingest vs per-row INSERT", f"{grpc / naive:.1f}x per-row ({grpc:,.0f} ticks/s)",
-             f"per-row {naive:,.0f} ticks/s; COPY {copy / naive:.1f}x per-row (the ceiling)",
-             "reported (ceiling: COPY)", None),
+             f"per-row {naive:,.0f} ticks/s; COPY {copy / naive:.1f}x per-row",
+             ">= 20x per-row", grpc / naive >= 20),
     ]  # fmt: skip
 
 
