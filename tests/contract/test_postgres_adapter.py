@@ -11,9 +11,14 @@ import psycopg
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from omc.adapters.postgres.engine import create_engine, libpq_url, sqlalchemy_url
+from omc.adapters.postgres.engine import (
+    create_engine,
+    libpq_url,
+    spare_connections,
+    sqlalchemy_url,
+)
 from omc.adapters.postgres.listener import APPLICATION_NAME, PostgresPriceTickListener
 from omc.adapters.postgres.repositories import postgres_repositories
 from omc.application.errors import StorageUnavailable, StreamInterrupted
@@ -66,6 +71,23 @@ async def test_engine_sessions_run_in_utc_and_keep_the_urls_own_options(
             assert stored.utcoffset() == timedelta(0)
     finally:
         await engine.dispose()
+
+
+@pytest.mark.postgres
+async def test_spare_connections_count_the_pool_and_its_overflow_minus_those_in_use(
+    postgres_url: str,
+) -> None:
+    engine = create_engine(postgres_url, pool_size=2)
+    foreign = create_async_engine(sqlalchemy_url(postgres_url))
+    try:
+        assert spare_connections(engine) == 4  # two pooled, two more as overflow
+        async with engine.connect(), engine.connect(), engine.connect():
+            assert spare_connections(engine) == 1
+        assert spare_connections(engine) == 4
+        assert spare_connections(foreign) == 0  # limits unknown: counted as none
+    finally:
+        await engine.dispose()
+        await foreign.dispose()
 
 
 @pytest.fixture

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import QueuePool
 
 from omc.adapters.postgres.liveness import TCP_LIVENESS
 
 _DRIVER = "postgresql+psycopg"
+# The most connections each engine made here may hold at once (its pool plus overflow),
+# kept beside the engine: SQLAlchemy's pools do not say it through a public method.
+_CAPACITY: WeakKeyDictionary[Any, int] = WeakKeyDictionary()
 
 
 def sqlalchemy_url(url: str) -> str:
@@ -45,14 +50,25 @@ def create_engine(
     engine = create_async_engine(
         parsed,
         pool_size=pool_size,
-        max_overflow=pool_size,
+        max_overflow=pool_size,  # spare_connections counts on this
         pool_pre_ping=True,
         pool_timeout=10,
         connect_args={**TCP_LIVENESS, "options": _session_options(parsed.query.get("options"))},
     )
     if password is not None:
         use_current_password(engine, password)
+    _CAPACITY[engine.sync_engine] = 2 * pool_size
     return engine
+
+
+def spare_connections(engine: AsyncEngine) -> int:
+    """How many more connections `engine` could check out now without waiting; 0 for an
+    engine not made by `create_engine` (its limits are unknown here)."""
+    capacity = _CAPACITY.get(engine.sync_engine)
+    pool = engine.pool
+    if capacity is None or not isinstance(pool, QueuePool):
+        return 0
+    return max(capacity - pool.checkedout(), 0)
 
 
 def _session_options(given: str | tuple[str, ...] | None) -> str:

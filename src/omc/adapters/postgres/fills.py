@@ -36,11 +36,11 @@ from psycopg import sql
 from psycopg.pq import TransactionStatus
 from sqlalchemy import bindparam, func, insert, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-from sqlalchemy.pool import QueuePool
 from sqlalchemy.sql import Select
 
 from omc.adapters.gc_pause import cyclic_gc_paused
 from omc.adapters.postgres import tables
+from omc.adapters.postgres.engine import spare_connections
 from omc.adapters.postgres.repositories import storage_errors
 from omc.application.ports import IngestResult, Page, PageRequest
 from omc.application.trading_ports import Book, FillConflict, FillQuery, HistoryCheck
@@ -567,12 +567,8 @@ class PostgresFillRepository:
         return [tuple(row) for row in await cursor.fetchall()]
 
     def _pool_has_room(self) -> bool:
-        pool = self._engine.pool
-        if not isinstance(pool, QueuePool):
-            return False
         # Two to spare: another read may be taking one between this check and ours.
-        room = pool.size() + max(pool._max_overflow, 0) - pool.checkedout()
-        return room >= 2
+        return spare_connections(self._engine) >= 2
 
     @staticmethod
     async def _stamp(driver: psycopg.AsyncConnection[Any], owner: str, last_id: int) -> str | None:
