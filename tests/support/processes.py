@@ -233,9 +233,16 @@ class OwnPostgres:
         self._user = self._server.system_user
 
     def _pg_ctl(self, *args: str, check: bool = True) -> int:
+        command = [str(self._bin / "pg_ctl"), *args]
+        if self._user is not None:  # root: pgserver runs the server as its own user
+            # Through runuser, not subprocess's user=: that makes CPython fork() instead
+            # of vfork(), and a child forked while the load's gRPC threads run could die
+            # in at-fork handlers before it exec'd pg_ctl (CI printed the child's "Fatal
+            # Python error: Aborted", with the parent's threads, mid-test).
+            command = ["runuser", "-u", self._user, "--", *command]
         return subprocess.run(
-            [str(self._bin / "pg_ctl"), *args], check=check, timeout=STOP_TIMEOUT,
-            user=self._user, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            command, check=check, timeout=STOP_TIMEOUT,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         ).returncode  # fmt: skip
 
     def _running(self) -> bool:
@@ -244,8 +251,8 @@ class OwnPostgres:
 
     def _until(self, running: bool, *args: str) -> None:
         """pg_ctl until the server is (or is not) running. A pg_ctl killed by a signal
-        (seen once in CI: SIGSEGV while it waited for a fast stop) is asked again;
-        the server's state is what counts, and pg_ctl's own failures still raise."""
+        (seen in CI, before pg_ctl ran through runuser) is asked again; the server's
+        state is what counts, and pg_ctl's own failures still raise."""
         for attempt in range(3):
             try:
                 self._pg_ctl(*args)
