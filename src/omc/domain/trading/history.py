@@ -119,9 +119,6 @@ class Replay:
         self._realized_total = 0
         self._snapshot_at = -1
         self._snapshot: list[tuple[int, int]] = []
-        # A bucket's realized sum is asked twice (the bucket, then the all-time total
-        # running to its end): the second time it comes from here.
-        self._last_sum = (0, 0, 0)
 
     def index_at(self, at: datetime) -> int:
         """How many fills happened before `at`."""
@@ -129,15 +126,12 @@ class Replay:
 
     def realized_between(self, begin: int, end: int) -> int:
         """Realized PnL (10^-36) of the closing fills with index in [begin, end)."""
-        if self._last_sum[:2] == (begin, end):
-            return self._last_sum[2]
         self.engine.advance(end)
         realized = self.engine.realized
         strategy = self.strategy_id
         if strategy is None:
             # filter(None) drops the buys' None (and zeros, which add nothing) in C.
             total: int = sum(filter(None, realized[begin:end]))
-            self._last_sum = (begin, end, total)
             return total
         strategies = self.prepared.strategies
         total = 0
@@ -145,7 +139,6 @@ class Replay:
             value = realized[index]
             if value is not None and (strategies[index] or "") == strategy:
                 total += value
-        self._last_sum = (begin, end, total)
         return total
 
     def realized_before(self, end: int) -> int:
@@ -204,16 +197,17 @@ def history_points(
     # The first and last buckets are clipped to the window so nothing outside
     # [start, end) is counted; the others are whole calendar buckets.
     bucket = start
-    begin = replay.index_at(bucket)
+    # Each bucket's realized PnL is the rise of the all-time total the equity needs
+    # anyway: the closes are summed once, not once for the bucket and again for equity.
+    before = replay.realized_before(replay.index_at(bucket))
     cumulative = 0
     while bucket < end:
         if len(points) >= MAX_POINTS:
             raise ValueError(f"more than {MAX_POINTS} {interval} buckets; use a longer interval")
         after = min(next_bucket(bucket_start(bucket, interval), interval), end)
-        stop = replay.index_at(after)
-        in_bucket = replay.realized_between(begin, stop)
+        realized, unrealized, equity, unmarked = replay.equity_at(after, marks)
+        in_bucket = realized - before
         cumulative += in_bucket
-        _realized, unrealized, equity, unmarked = replay.equity_at(after, marks)
         points.append(
             HistoryPoint(
                 bucket,
@@ -225,7 +219,7 @@ def history_points(
                 tuple(unmarked),
             )
         )
-        bucket, begin = after, stop
+        bucket, before = after, realized
     return points
 
 
