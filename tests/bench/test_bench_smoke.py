@@ -52,10 +52,14 @@ def test_every_bench_runs_and_reports_numbers(bench_database_url: str, tmp_path:
         assert all(math.isfinite(value) for value in bench["figures"].values()), key
         assert bench["goals"], key
         assert all(goal["measured"] for goal in bench["goals"]), key
-    # GetPnLSummary's read-ahead line (what `omc serve` does at start) is parsed.
-    assert {"read ahead s", "first call after read ahead s"} <= set(
-        by_key["pnl_summary"]["figures"]
-    )
+    # GetPnLSummary's read-ahead line (what `omc serve` does at start), a replica's first
+    # call and the snapshot write are parsed.
+    assert {
+        "read ahead s",
+        "first call after read ahead s",
+        "a replica's first call p50 s",
+        "snapshot write s",
+    } <= set(by_key["pnl_summary"]["figures"])
     # The reads and quality benches share one seeded set of price ticks: one writes it,
     # the other (whichever ran second) reuses it.
     shared = [by_key[key]["output"] for key in ("reads", "quality")]

@@ -43,14 +43,17 @@ async def trading_store(storage: Storage, request: pytest.FixtureRequest) -> Tra
         return TradingStore(fills, marks, storage, fills)
     engine: AsyncEngine = request.getfixturevalue("clean_postgres")
     async with engine.begin() as connection:
-        await connection.execute(text("TRUNCATE fills, fill_versions RESTART IDENTITY"))
+        await connection.execute(
+            text("TRUNCATE fills, fill_versions, fill_snapshots RESTART IDENTITY")
+        )
     return TradingStore(
         # Whole histories of two fills or more are read in parts (as 25,000+ are in
-        # service), so every contract case covers that path; the replica reads in one.
-        PostgresFillRepository(engine, part_fills=1),
+        # service) and kept as snapshots (10,000+), so every contract case covers those
+        # paths; the replica reads in one and keeps no snapshot.
+        PostgresFillRepository(engine, part_fills=1, snapshot_after=1),
         PostgresMarkSource(engine),
         storage,
-        PostgresFillRepository(engine),
+        PostgresFillRepository(engine, snapshot_after=None),
     )
 
 

@@ -341,6 +341,23 @@ fill_versions = Table(
     Column("owner", Text(collation="C"), primary_key=True),
     Column("version", BigInteger, nullable=False),
 )
+# An owner's prepared history as one read kept it, so a replica's first read of a long
+# history decodes one row and reads only the fills written since, instead of
+# aggregating and parsing every fill (ADR 0010). A cache: the fills stay the truth.
+fill_snapshots = Table(
+    "fill_snapshots",
+    metadata,
+    Column("owner", Text(collation="C"), primary_key=True),
+    # How `body` is encoded; a snapshot in any other format is not read.
+    Column("format", Text, nullable=False),
+    # The owner's fill version, newest row id and that row's stamp when it was read.
+    Column("version", BigInteger, nullable=False),
+    Column("last_id", BigInteger, nullable=False),
+    Column("stamp", Text, nullable=False),
+    Column("fills", BigInteger, nullable=False),
+    Column("times", ARRAY(DateTime(timezone=True)), nullable=False),
+    Column("body", LargeBinary, nullable=False),
+)
 
 # --- Collection: one row per collector run ----------------------------------------------
 collector_runs = Table(
