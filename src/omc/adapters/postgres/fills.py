@@ -547,7 +547,8 @@ class PostgresFillRepository:
         task.add_done_callback(lambda _: self._snapshot_writes.pop(owner, None))
 
     async def snapshots_written(self) -> None:
-        """Waits for the snapshot writes under way (tests, benchmarks, shutdown)."""
+        """Waits for the snapshot writes under way (tests, benchmarks). At shutdown they
+        are cancelled instead: each rolls back, and a later read writes it."""
         while self._snapshot_writes:
             await asyncio.wait(list(self._snapshot_writes.values()))
 
