@@ -53,7 +53,14 @@ from omc.domain.trading.lots import (
     PreparedFills,
     prepare,
 )
-from omc.domain.trading.metrics import GroupBy, MixedQuotesError, PnLSummary, breakdown, summarize
+from omc.domain.trading.metrics import (
+    GroupBy,
+    MixedQuotesError,
+    PnLSummary,
+    breakdown,
+    replay_summary,
+    summarize_replayed,
+)
 from omc.domain.violations import ValidationError
 
 __all__ = [
@@ -295,22 +302,22 @@ class TradingBooks:
         _check_range(window.start, window.end)
         end = now if window.end is None else min(window.end, now)
         strategy = _strategy(window.strategy_id)
-        fills, marks, start = await self._fills_with_curve_marks(owner, window, now, end)
+        symbol, quote = _clean(window.symbol, "symbol"), _clean(window.quote, "quote")
+        fills, marking, start = await self._fills_with_curve_marks(owner, window, now, end)
         try:
-            result = summarize(
-                fills,
-                as_of=now,
-                marks=marks,
-                method=window.method,
-                start=window.start,
-                end=window.end,
-                symbol=_clean(window.symbol, "symbol"),
-                quote=_clean(window.quote, "quote"),
-                strategy_id=strategy,
-            )
+            # The books are replayed in a worker thread while Postgres looks up the
+            # marks: the replay needs none, and the two took about as long one after
+            # the other. The event loop serves other calls meanwhile, GIL permitting.
+            replayed = await asyncio.to_thread(
+                replay_summary, fills, as_of=now, method=window.method, start=window.start,
+                end=window.end, symbol=symbol, quote=quote, strategy_id=strategy,
+            )  # fmt: skip
+            marks = await marking
         except MixedQuotesError as error:
             raise _mixed_quotes(error) from error
-        return SummaryResult(result, start, end)
+        finally:
+            abandon(marking)  # still running only when something above failed
+        return SummaryResult(summarize_replayed(replayed, marks=marks), start, end)
 
     async def breakdown(
         self,
@@ -378,29 +385,40 @@ class TradingBooks:
 
     async def _fills_with_curve_marks(
         self, owner: str, window: PnLWindow, now: datetime, end: datetime
-    ) -> tuple[PreparedFills, MarkLookup, datetime]:
+    ) -> tuple[PreparedFills, asyncio.Future[MarkLookup], datetime]:
         """The scope's fills, the marks of a summary's equity curve over them (the start
-        of each day from the curve's start, and now) and that start. The marks need only
-        the scope's books and its first fill's time, which `first_fills` gives from an
-        index, so they are read while the history is: a process's first summary of a
-        long history waits for the longer of the two, not for both. Should a write land
-        in between (a new book, an earlier first fill), the marks are read again for
-        the fills as read."""
+        of each day from the curve's start, and now) still being read, and that start.
+        The marks need only the scope's books and its first fill's time, which
+        `first_fills` gives from an index, so they are read while the history is: a
+        process's first summary of a long history waits for the longer of the two, not
+        for both. Should a write land in between (a new book, an earlier first fill),
+        the marks are read again for the fills as read. The caller awaits the marks,
+        or abandons them."""
         scope = _scope(owner, window, now)
         reading = asyncio.ensure_future(self._fills.prepared(scope))
+        marking: asyncio.Future[MarkLookup] | None = None
         try:
             firsts = await self._fills.first_fills(scope)
             start = window.start or (min(firsts.values()) if firsts else end)
             # One scope: the curve starts at `start`, already among the day times.
-            marks = await self._marks(sorted(firsts), window, _day_times(start, end), now)
+            marking = asyncio.ensure_future(
+                self._marks(sorted(firsts), window, _day_times(start, end), now)
+            )
             fills = await reading
+            actual = window.start or (fills.times[0].astimezone(UTC) if len(fills) else end)
+            if actual != start or not set(fills.book_keys) <= set(firsts):
+                abandon(marking)
+                start = actual
+                marking = asyncio.ensure_future(
+                    self._lookup(fills, window, _day_times(start, end), now, firsts=False)
+                )
+        except BaseException:
+            if marking is not None:
+                abandon(marking)
+            raise
         finally:
             abandon(reading)  # still running only when something above failed
-        actual = window.start or (fills.times[0].astimezone(UTC) if len(fills) else end)
-        if actual != start or not set(fills.book_keys) <= set(firsts):
-            start = actual
-            marks = await self._lookup(fills, window, _day_times(start, end), now, firsts=False)
-        return fills, marks, start
+        return fills, marking, start
 
     async def _lookup(
         self,

@@ -8,6 +8,7 @@ import pytest
 from omc.domain.trading.fills import Fill
 from omc.domain.trading.history import (
     Interval,
+    Replay,
     bucket_start,
     mark_table,
     next_bucket,
@@ -18,8 +19,10 @@ from omc.domain.trading.metrics import (
     MixedQuotesError,
     breakdown,
     max_drawdown,
+    replay_summary,
     sharpe_ratio,
     summarize,
+    summarize_replayed,
     trade_stats,
 )
 
@@ -188,3 +191,50 @@ def test_history_gives_bucket_cumulative_and_equity_points() -> None:
     )
     assert unpriced[0].equity is None
     assert unpriced[0].unmarked == ("BTC/AUD",)
+
+
+def _curve_fills() -> list[Fill]:
+    return [
+        buy("b1", "2", "100"),
+        buy("e1", "10", "20", symbol="ETH", hours=5),
+        sell("s1", "0.5", "120", hours=30),
+        buy("b2", "1", "90", hours=50),
+        sell("e2", "4", "25", symbol="ETH", hours=70),
+        sell("s2", "1.5", "130", hours=75),
+    ]
+
+
+def _marks(symbol: str, quote: str, at: datetime) -> Decimal | None:
+    hours = (at - T0) / timedelta(hours=1)
+    return D(100) + D(hours).quantize(D(1)) if symbol == "BTC" else D(21)
+
+
+def test_books_recorded_before_the_marks_are_those_read_step_by_step() -> None:
+    """The summary replays first and marks afterwards (the marks are still being read):
+    the books it recorded at each day's end must be the ones a replay stopped there
+    shows, fills between two ends included."""
+    ends = [T0 + timedelta(hours=h) for h in (0, 24, 48, 72, 96)]
+    step_by_step = Replay(_curve_fills())
+    expected = [step_by_step.equity_at(at, _marks) for at in ends]
+
+    recorded = Replay(_curve_fills())
+    recorded.record(ends)
+    recorded.engine.advance()  # past every end, as replay_summary leaves it
+    assert [recorded.equity_at(at, _marks) for at in ends] == expected
+
+
+def test_a_replay_cannot_show_books_it_ran_past_without_recording_them() -> None:
+    replay = Replay(_curve_fills())
+    replay.record([T0 + timedelta(hours=24)])
+    replay.engine.advance()
+    replay.unrealized_at(2, T0 + timedelta(hours=24), _marks)  # 2 fills by then: recorded
+    with pytest.raises(ValueError, match="not recorded"):
+        replay.unrealized_at(3, T0 + timedelta(hours=48), _marks)
+
+
+def test_the_summary_replayed_before_its_marks_are_known_is_the_same() -> None:
+    fills = _curve_fills()
+    as_of = T0 + timedelta(days=4)
+    replayed = replay_summary(fills, as_of=as_of)  # takes no marks at all
+    assert summarize_replayed(replayed, marks=_marks) == summarize(fills, as_of=as_of, marks=_marks)
+    assert replayed.trades.closing_trades == 3

@@ -117,12 +117,36 @@ class Replay:
         self.times = self.prepared.times
         self._realized_until = 0
         self._realized_total = 0
-        self._snapshot_at = -1
-        self._snapshot: list[tuple[int, int]] = []
+        # Position totals after a number of fills: those recorded (the books as they
+        # were then, kept so the engine can run on past them before any mark is known),
+        # and the latest asked for.
+        self._recorded: dict[int, list[tuple[int, int]]] = {}
+        self._latest_at = -1
+        self._latest: list[tuple[int, int]] = []
 
     def index_at(self, at: datetime) -> int:
         """How many fills happened before `at`."""
         return bisect_left(self.times, at)
+
+    def record(self, times: Iterable[datetime]) -> None:
+        """Runs the engine through `times` (ascending), keeping the books at each: what
+        unrealized_at needs there besides marks, so the replay can be done first and
+        the marks applied once they are known."""
+        for at in times:
+            end = self.index_at(at)
+            self._recorded[end] = self._totals_at(end)
+
+    def _totals_at(self, end: int) -> list[tuple[int, int]]:
+        found = self._recorded.get(end)
+        if found is not None:
+            return found
+        if self._latest_at != end:
+            if end < self.engine.done:
+                raise ValueError(f"the books after {end} fills were not recorded (see record)")
+            self.engine.advance(end)
+            self._latest = self.engine.position_totals()
+            self._latest_at = end
+        return self._latest
 
     def realized_between(self, begin: int, end: int) -> int:
         """Realized PnL (10^-36) of the closing fills with index in [begin, end)."""
@@ -154,14 +178,10 @@ class Replay:
         self, end: int, at: datetime, marks: MarkLookup
     ) -> tuple[int | None, list[str]]:
         """Unrealized PnL (10^-36) of positions after `end` fills, marked at `at`."""
-        self.engine.advance(end)
-        if self._snapshot_at != end:
-            self._snapshot = self.engine.position_totals()
-            self._snapshot_at = end
         total = 0
         unmarked: list[str] = []
         keys = self.prepared.book_keys
-        for book, (quantity, cost) in enumerate(self._snapshot):
+        for book, (quantity, cost) in enumerate(self._totals_at(end)):
             if not quantity:
                 total -= cost
                 continue
@@ -190,21 +210,29 @@ def _dec(value: int | None) -> Decimal | None:
     return None if value is None else to_decimal(value, AMOUNT_EXP)
 
 
+def bucket_ends(start: datetime, end: datetime, interval: Interval) -> list[datetime]:
+    """The end of each bucket covering [start, end): calendar buckets, the first and last
+    clipped to the window so nothing outside it is counted."""
+    ends: list[datetime] = []
+    bucket = start
+    while bucket < end:
+        if len(ends) >= MAX_POINTS:
+            raise ValueError(f"more than {MAX_POINTS} {interval} buckets; use a longer interval")
+        bucket = min(next_bucket(bucket_start(bucket, interval), interval), end)
+        ends.append(bucket)
+    return ends
+
+
 def history_points(
     replay: Replay, *, interval: Interval, start: datetime, end: datetime, marks: MarkLookup
 ) -> list[HistoryPoint]:
     points: list[HistoryPoint] = []
-    # The first and last buckets are clipped to the window so nothing outside
-    # [start, end) is counted; the others are whole calendar buckets.
     bucket = start
     # Each bucket's realized PnL is the rise of the all-time total the equity needs
     # anyway: the closes are summed once, not once for the bucket and again for equity.
     before = replay.realized_before(replay.index_at(bucket))
     cumulative = 0
-    while bucket < end:
-        if len(points) >= MAX_POINTS:
-            raise ValueError(f"more than {MAX_POINTS} {interval} buckets; use a longer interval")
-        after = min(next_bucket(bucket_start(bucket, interval), interval), end)
+    for after in bucket_ends(start, end, interval):
         realized, unrealized, equity, unmarked = replay.equity_at(after, marks)
         in_bucket = realized - before
         cumulative += in_bucket

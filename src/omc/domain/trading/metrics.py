@@ -27,6 +27,7 @@ from omc.domain.trading.history import (
     Interval,
     MarkLookup,
     Replay,
+    bucket_ends,
     history_points,
 )
 from omc.domain.trading.lots import (
@@ -189,6 +190,22 @@ def _trade_stats(realized: list[int]) -> TradeStats:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class ReplayedScope:
+    """A summary's scope with its books replayed and every figure worked out that needs
+    no mark: what `replay_summary` does first, before the marks are known."""
+
+    replay: Replay
+    quote: str | None
+    strategy_id: str | None
+    window_start: datetime
+    window_end: datetime
+    realized: Decimal
+    fees: Decimal
+    volume: Decimal
+    trades: TradeStats
+
+
 def summarize(
     fills: Iterable[Fill] | PreparedFills,
     *,
@@ -210,22 +227,45 @@ def summarize(
     one spot balance shared by all strategies, so a strategy scope has no positions
     and unknown unrealized.
 
+    The same as `summarize_replayed(replay_summary(...), marks=...)`: a caller that
+    fetches marks can replay the books meanwhile.
+
     Raises OversellError from the books and MixedQuotesError when the scope
     spans several quote currencies.
     """
+    replayed = replay_summary(
+        fills, as_of=as_of, method=method, start=start, end=end, symbol=symbol, quote=quote,
+        strategy_id=strategy_id,
+    )  # fmt: skip
+    return summarize_replayed(replayed, marks=marks, capital=capital)
+
+
+def replay_summary(
+    fills: Iterable[Fill] | PreparedFills,
+    *,
+    as_of: datetime,
+    method: CostMethod = CostMethod.FIFO,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    symbol: str | None = None,
+    quote: str | None = None,
+    strategy_id: str | None = None,
+) -> ReplayedScope:
+    """The part of summarize that needs no mark: the scope's books replayed to the
+    window's end, with their positions recorded at the window's start and at each UTC
+    day end (the equity curve's points). Raises as summarize does."""
     scoped, scope_quote = _scope(fills, symbol, quote)
     replay = Replay(scoped, method, strategy_id)
-    prepared = replay.prepared
     window_end = as_of if end is None else min(end, as_of)
-    first = replay.times[0] if len(prepared) else window_end
+    first = replay.times[0] if len(scoped) else window_end
     window_start = first if start is None else start
-    begin = replay.index_at(window_start)
-    stop = replay.index_at(window_end)
-    # The daily curve walks the engine forward to the window's end; everything
-    # below reads that same replay instead of running the history a second time.
-    curve = _daily_equity(replay, window_start, window_end, marks)
+    if strategy_id is None and window_start < window_end:
+        # A strategy's equity is its realized PnL alone: no positions to record.
+        replay.record([window_start, *bucket_ends(window_start, window_end, Interval.DAY)])
+    begin, stop = replay.index_at(window_start), replay.index_at(window_end)
     replay.engine.advance(stop)
 
+    prepared = replay.prepared
     realized_all = replay.engine.realized
     if strategy_id is None:
         fees = sum(prepared.fees[begin:stop])
@@ -237,12 +277,30 @@ def summarize(
         fees = sum(prepared.fees[i] for i in picked)
         volume = sum(prepared.volumes[i] for i in picked)
         realized_values = [v for v in (realized_all[i] for i in picked) if v is not None]
-    realized = to_decimal(sum(realized_values), AMOUNT_EXP)
+    return ReplayedScope(
+        replay,
+        scope_quote,
+        strategy_id,
+        window_start,
+        window_end,
+        realized=to_decimal(sum(realized_values), AMOUNT_EXP),
+        fees=to_decimal(fees, AMOUNT_EXP),
+        volume=to_decimal(volume, AMOUNT_EXP),
+        trades=_trade_stats(realized_values),
+    )
+
+
+def summarize_replayed(
+    replayed: ReplayedScope, *, marks: MarkLookup, capital: Decimal | None = None
+) -> PnLSummary:
+    """summarize's answer from its replayed scope and the marks."""
+    replay, window_end, realized = replayed.replay, replayed.window_end, replayed.realized
+    curve = _daily_equity(replay, replayed.window_start, window_end, marks)
 
     positions: tuple[Position, ...] = ()
     unrealized: Decimal | None = None
     unmarked: tuple[str, ...] = ()
-    if strategy_id is None:
+    if replayed.strategy_id is None:
         held = [p for p in replay.engine.positions() if p.quantity]
         positions = tuple(p.marked(marks(p.symbol, p.quote, window_end)) for p in held)
         unmarked = tuple(f"{p.symbol}/{p.quote}" for p in positions if p.mark is None)
@@ -252,14 +310,14 @@ def summarize(
 
     drawdown, drawdown_pct = max_drawdown(curve, capital)
     return PnLSummary(
-        method=method,
-        quote=scope_quote,
+        method=replay.engine.method,
+        quote=replayed.quote,
         realized=realized,
         unrealized=unrealized,
         total=total,
-        fees_paid=to_decimal(fees, AMOUNT_EXP),
-        volume=to_decimal(volume, AMOUNT_EXP),
-        trades=_trade_stats(realized_values),
+        fees_paid=replayed.fees,
+        volume=replayed.volume,
+        trades=replayed.trades,
         max_drawdown=drawdown,
         max_drawdown_pct=drawdown_pct,
         sharpe=sharpe_ratio(curve),
