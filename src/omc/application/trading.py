@@ -36,13 +36,11 @@ from omc.domain.access import USER_ID_PATTERN, Principal
 from omc.domain.rules import SYMBOL_PATTERN, normalize_symbol
 from omc.domain.trading.fills import Fill
 from omc.domain.trading.history import (
-    MAX_POINTS,
     HistoryPoint,
     Interval,
     MarkLookup,
-    bucket_start,
+    bucket_ends,
     mark_table,
-    next_bucket,
     pnl_history,
 )
 from omc.domain.trading.lots import (
@@ -499,20 +497,10 @@ def _mixed_quotes(error: MixedQuotesError) -> InvalidArgument:
 
 
 def _bucket_times(start: datetime, end: datetime, interval: Interval) -> set[datetime]:
-    times = {start}
-    bucket = start
-    while bucket < end:
-        if len(times) > MAX_POINTS:
-            raise InvalidArgument(
-                [
-                    FieldViolation(
-                        "interval", f"more than {MAX_POINTS} {interval} buckets; use a longer one"
-                    )
-                ]
-            )
-        bucket = min(next_bucket(bucket_start(bucket, interval), interval), end)
-        times.add(bucket)
-    return times
+    try:
+        return {start, *bucket_ends(start, end, interval)}
+    except ValueError as error:  # more buckets than a history may have
+        raise InvalidArgument([FieldViolation("interval", str(error))]) from error
 
 
 def _day_times(start: datetime, end: datetime) -> set[datetime]:

@@ -317,8 +317,9 @@ async def test_history_needs_a_sane_number_of_buckets(world: World) -> None:
     await world.books.record_fills(ALICE, [fill("a", Side.BUY, "1", "1")])
     window = PnLWindow(start=datetime(2000, 1, 1, tzinfo=UTC), end=NOW)
 
-    with pytest.raises(InvalidArgument):
+    with pytest.raises(InvalidArgument) as raised:
         await world.books.history(ALICE, window, Interval.HOUR)
+    assert [v.field for v in raised.value.violations] == ["interval"]
     assert await world.books.history(BOB, PnLWindow(), Interval.DAY) == []
 
 
